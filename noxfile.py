@@ -1,0 +1,93 @@
+"""Sessions of the template repo: `uvx nox` runs lint and tests; `uvx nox -s demo` serves."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).parent
+DEMO = ROOT / ".demo"
+
+
+def sync(session: nox.Session) -> None:
+    """Install the repo's locked dev dependencies into the session's venv."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff on the template repo's own Python (renderings are checked by the tests)."""
+    sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Render the template for the answer matrix and run each rendering's checks."""
+    sync(session)
+    session.run("pytest", *session.posargs)
+
+
+def render_defaults(session: nox.Session, dst: Path) -> str:
+    """Render the template (working tree included) with its defaults; its package."""
+    shutil.rmtree(dst, ignore_errors=True)
+    session.run(
+        "copier",
+        "copy",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        "--quiet",
+        str(ROOT),
+        str(dst),
+    )
+    answers = (dst / ".copier-answers.yml").read_text()
+    return re.search(r"^package_name: (\w+)$", answers, re.MULTILINE)[1]
+
+
+def run_in_project(session: nox.Session, project: Path, *args: str) -> None:
+    """Run `uv run ARGS` in a rendered project's own venv, as its user would."""
+    session.chdir(project)
+    session.run("uv", "run", *args, external=True, env={"VIRTUAL_ENV": ""})
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Render the template with its defaults into .demo/ and serve it on port 8050."""
+    sync(session)
+    package = render_defaults(session, DEMO)
+    run_in_project(session, DEMO, "python", "-m", package)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark the generated store against the recipe (REDIS_URL: real Redis)."""
+    sync(session)
+    project = ROOT / ".bench"
+    render_defaults(session, project)
+    run_in_project(
+        session, project, "python", "benchmarks/bench_store.py", *session.posargs
+    )
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """Regenerate docs/page-*.png from a rendering with every component (Chromium)."""
+    sync(session)
+    project = ROOT / ".screenshots"
+    render_defaults(session, project)
+    tool = str(ROOT / "tools" / "screenshots.py")
+    run_in_project(session, project, "python", tool, str(ROOT / "docs"))

@@ -1,0 +1,71 @@
+"""Give every Dash app in the process the callbacks declared with `dash.callback`.
+
+Dash hands module-level `dash.callback` registrations to the FIRST app that serves a
+request and then forgets them, so a second app in the same process (a test, a factory
+called twice) gets none (plotly/dash#1933). `share_callbacks(app)` moves them out of
+Dash's global lists into a process-wide registry and gives each app all of them, at
+creation and again at its first request (for callbacks declared in between), so the
+AIO convention (callbacks declared at import) and app factories work together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, _callback
+
+_callback_map: dict[str, dict[str, Any]] = {}
+_callback_list: dict[str, dict[str, Any]] = {}
+_inline_scripts: list[str] = []
+
+
+def share_callbacks(app: Dash) -> None:
+    """Register every `dash.callback` declared so far on `app`, not just the first."""
+    _bind(app)
+    bound_at_first_request = False
+
+    def bind_late_declarations() -> None:
+        nonlocal bound_at_first_request
+        if not bound_at_first_request:
+            bound_at_first_request = True
+            _bind(app)
+
+    # Flask runs before-request functions in order: this one must precede Dash's setup,
+    # which would otherwise take the late declarations for this app alone.
+    app.server.before_request_funcs.setdefault(None, []).insert(
+        0, bind_late_declarations
+    )
+
+
+def declared_callbacks() -> dict[str, dict[str, Any]]:
+    """Every callback declared with `dash.callback` so far, by output (not app-bound)."""
+    _collect()
+    return dict(_callback_map)
+
+
+def _collect() -> None:
+    """Move Dash's global declarations into the process-wide registry."""
+    # A later declaration of the same output (a page module run again for a new app)
+    # replaces the earlier one, as it would in a fresh process.
+    _callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
+    _callback_list.update(
+        (entry["output"], entry) for entry in _callback.GLOBAL_CALLBACK_LIST
+    )
+    _inline_scripts.extend(
+        s for s in _callback.GLOBAL_INLINE_SCRIPTS if s not in _inline_scripts
+    )
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+
+
+def _bind(app: Dash) -> None:
+    """Give `app` a copy of every shared callback (idempotent)."""
+    _collect()
+    app.callback_map.update({k: dict(v) for k, v in _callback_map.items()})
+    app._callback_list[:] = [
+        entry for entry in app._callback_list if entry["output"] not in _callback_list
+    ] + [dict(entry) for entry in _callback_list.values()]
+    app._inline_scripts.extend(
+        s for s in _inline_scripts if s not in app._inline_scripts
+    )

@@ -1,0 +1,149 @@
+"""Every answer set in the matrix renders a clean project whose own checks pass."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Render, render, run
+
+# The component keys this template version ships (the others are refused for now).
+AVAILABLE = re.findall(
+    r'"(\w+)"',
+    (Path(__file__).parents[1] / "includes" / "components.jinja")
+    .read_text()
+    .split("available =")[1],
+)
+
+# What each component adds to a project (package paths are under src/<package_name>/).
+COMPONENT_FILES = {
+    key: [f"aio/{key}.py", f"pages/{key}.py", f"../../tests/test_{key}.py"]
+    for key in AVAILABLE
+}
+
+ALWAYS = [
+    ".copier-answers.yml",
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    "tests/conftest.py",
+    "tests/dash_client.py",
+    "tests/test_app.py",
+    "tests/test_settings.py",
+    "tests/test_store.py",
+    "tests/test_main.py",
+    "tests/services.py",
+    "tests/aio_convention.py",
+    "tests/test_aio_convention.py",
+    "tests/test_aio_convention_checks.py",
+    "tests/test_new_aio.py",
+    "scripts/new_aio.py",
+    "tests/test_production.py",
+    "tests/test_browser.py",
+    "tests/test_deploy_files.py",
+    "Dockerfile",
+    ".dockerignore",
+    "compose.yaml",
+    ".pre-commit-config.yaml",
+    ".github/workflows/ci.yml",
+    "noxfile.py",
+    "gunicorn.conf.py",
+    ".env.example",
+    "benchmarks/bench_store.py",
+]
+PACKAGE_ALWAYS = [
+    "__init__.py",
+    "__main__.py",
+    "app.py",
+    "layout.py",
+    "settings.py",
+    "shared_callbacks.py",
+    "store.py",
+    "aio/__init__.py",
+    "aio/ids.py",
+    "pages/__init__.py",
+    "pages/home.py",
+    "assets/style.css",
+]
+
+MATRIX = {
+    "none": {"aio_components": []},
+    **{f"only-{key}": {"aio_components": [key]} for key in AVAILABLE},
+    "all": {"aio_components": AVAILABLE},
+    "odd-names": {
+        "project_name": 'Élan VITAL: Ops "Dashboard" & Co\'s 2nd App, with a long name',
+        "description": 'Quotes ", a backslash \\ and <html> in a very long line. ' * 3,
+        "author_name": 'O\'Brien "Bob"',
+        "package_name": "a_rather_long_package_name_xy_32",
+        "aio_components": AVAILABLE,
+    },
+}
+
+
+@pytest.fixture(scope="module", params=list(MATRIX), ids=list(MATRIX))
+def project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One rendering per answer set, with its dependencies installed by uv."""
+    dst = render(
+        tmp_path_factory.mktemp(request.param) / "app", **MATRIX[request.param]
+    )
+    run(dst, "uv", "sync", "--quiet")
+    return dst
+
+
+def package_dir(project: Path) -> Path:
+    (package,) = (project / "src").iterdir()
+    return package
+
+
+def test_expected_files_exist_and_unselected_do_not(project: Path) -> None:
+    package = package_dir(project)
+    selected = yaml.safe_load((project / ".copier-answers.yml").read_text())[
+        "aio_components"
+    ]
+    for path in ALWAYS:
+        assert (project / path).is_file(), path
+    for path in PACKAGE_ALWAYS:
+        assert (package / path).is_file(), path
+    for key, paths in COMPONENT_FILES.items():
+        for path in paths:
+            assert (package / path).is_file() == (key in selected), path
+
+
+def test_no_jinja_is_left(project: Path) -> None:
+    for path in project.rglob("*"):
+        if ".venv" in path.parts or not path.is_file() or path.name == "uv.lock":
+            continue
+        text = path.read_text(errors="replace")
+        assert not re.search(r"\{\{|\{%|\{#", text), path
+        assert not path.name.endswith(".jinja"), path
+
+
+def test_ruff_check_passes(project: Path) -> None:
+    run(project, "uv", "run", "--no-sync", "ruff", "check", ".")
+
+
+def test_ruff_format_is_a_no_op(project: Path) -> None:
+    run(project, "uv", "run", "--no-sync", "ruff", "format", "--check", ".")
+
+
+def test_generated_test_suite_passes(project: Path) -> None:
+    result = run(
+        project, "uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"
+    )
+    assert " passed" in result.stdout
+
+
+def test_readme_shows_every_sample_page(copy_template: Render) -> None:
+    """docs/ has a screenshot of each page (`uvx nox -s screenshots` regenerates them)."""
+    project = copy_template()
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    pages = sorted(project.glob("src/*/pages/[!_]*.py"))
+    assert pages
+    for page in pages:
+        shot = f"docs/page-{page.stem}.png"
+        assert (Path(__file__).parents[1] / shot).is_file(), f"missing {shot}"
+        assert f"({shot})" in readme, f"README does not show {shot}"
