@@ -22,6 +22,17 @@ COMPONENT_FILES = {
     key: [f"aio/{key}.py", f"pages/{key}.py", f"../../tests/test_{key}.py"]
     for key in AVAILABLE
 }
+# The table engine comes with the table components.
+COMPONENT_FILES["datatable"] += [
+    "query/__init__.py",
+    "query/grammar.py",
+    "query/js.py",
+    "query/filter_query.py",
+    "query/table_view.py",
+    "../../tests/test_datatable_native.py",
+    "../../tests/test_datatable_filter_props.py",
+    "../../benchmarks/bench_datatable.py",
+]
 
 ALWAYS = [
     ".copier-answers.yml",

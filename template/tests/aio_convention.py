@@ -156,7 +156,12 @@ def _check_no_mutation(
         args = _required_arguments(cls, parameters)
     except LookupError as error:
         return [f"{name}: cannot build it to check (3): {error}"]
-    props_params = [p for p in parameters if p.endswith("_props")]
+    # `**datatable_props`-style catch-alls are a fresh dict on every call already.
+    props_params = [
+        p
+        for p, param in parameters.items()
+        if p.endswith("_props") and param.kind is not param.VAR_KEYWORD
+    ]
     for nested in ({"style": {"margin": "1px"}}, {}):
         given = {p: copy.deepcopy(nested) for p in props_params}
         try:
@@ -176,13 +181,19 @@ def _required_arguments(cls: type, parameters: dict[str, inspect.Parameter]) -> 
     hints = typing.get_type_hints(cls.__init__)
     args = {}
     for param in parameters.values():
-        if param.name == "self" or param.default is not inspect.Parameter.empty:
+        hint = hints.get(param.name)
+        if param.name == "self" or param.kind in (
+            param.VAR_POSITIONAL,
+            param.VAR_KEYWORD,
+        ):
             continue
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if param.default is not inspect.Parameter.empty:
+            # Optional data (`df: DataFrame | None = None`) is filled too: components
+            # that take `df=` or `data=` need one of them.
+            if pd.DataFrame in typing.get_args(hint):
+                args[param.name] = SAMPLES[pd.DataFrame]()
             continue
-        sample = SAMPLES.get(
-            typing.get_origin(hints.get(param.name)) or hints.get(param.name)
-        )
+        sample = SAMPLES.get(typing.get_origin(hint) or hint)
         if sample is None:
             raise LookupError(
                 f"give `{param.name}` a default or a type annotation among "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -38,30 +39,79 @@ class DashClient:
 
         Returns `{id string: {property: new value}}` for the outputs that changed.
         """
-        multi = callback.startswith("..")
-        spec = [{"id": cid, "property": prop} for cid, prop in outputs]
-        payload = {
-            "output": callback,
-            "outputs": spec if multi else spec[0],
-            "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
-            "state": [{"id": c, "property": p, "value": v} for c, p, v in state],
-            "changedPropIds": [f"{_id_str(inputs[0][0])}.{inputs[0][1]}"],
-        }
+        payload = callback_payload(callback, outputs, inputs, state)
         response = self.http.post("/_dash-update-component", json=payload)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()["response"]
 
     def page(self, pathname: str) -> str:
         """The JSON of the layout Dash Pages' router serves for `pathname`."""
-        response = self.call(
-            ".._pages_content.children..._pages_store.data..",
-            outputs=[("_pages_content", "children"), ("_pages_store", "data")],
-            inputs=[
-                ("_pages_location", "pathname", pathname),
-                ("_pages_location", "search", ""),
-            ],
+        response = self.http.post(
+            "/_dash-update-component", json=page_payload(pathname)
         )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.dumps(response.get_json()["response"]["_pages_content"]["children"])
+
+
+class RemoteDash:
+    """DashClient's calls over real HTTP, to a running server (gunicorn, Docker...)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.url + "/_dash-update-component",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["response"]
+
+    def call(
+        self,
+        callback: str,
+        outputs: Sequence[tuple[Any, str]],
+        inputs: Sequence[tuple[Any, str, Any]],
+        state: Sequence[tuple[Any, str, Any]] = (),
+    ) -> dict[str, dict[str, Any]]:
+        """As `DashClient.call`."""
+        return self.post(callback_payload(callback, outputs, inputs, state))
+
+    def page(self, pathname: str) -> str:
+        """As `DashClient.page`."""
+        response = self.post(page_payload(pathname))
         return json.dumps(response["_pages_content"]["children"])
+
+
+def callback_payload(
+    callback: str,
+    outputs: Sequence[tuple[Any, str]],
+    inputs: Sequence[tuple[Any, str, Any]],
+    state: Sequence[tuple[Any, str, Any]] = (),
+) -> dict[str, Any]:
+    """The body the renderer POSTs to `/_dash-update-component` for `callback`."""
+    multi = callback.startswith("..")
+    spec = [{"id": cid, "property": prop} for cid, prop in outputs]
+    return {
+        "output": callback,
+        "outputs": spec if multi else spec[0],
+        "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
+        "state": [{"id": c, "property": p, "value": v} for c, p, v in state],
+        "changedPropIds": [f"{_id_str(inputs[0][0])}.{inputs[0][1]}"],
+    }
+
+
+def page_payload(pathname: str) -> dict[str, Any]:
+    """The body the Dash Pages router POSTs when the browser opens `pathname`."""
+    return callback_payload(
+        ".._pages_content.children..._pages_store.data..",
+        outputs=[("_pages_content", "children"), ("_pages_store", "data")],
+        inputs=[
+            ("_pages_location", "pathname", pathname),
+            ("_pages_location", "search", ""),
+        ],
+    )
 
 
 def texts(node: Any) -> Iterator[str]:

@@ -33,15 +33,16 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import plotly.utils
 import pyarrow as pa
+import pyarrow.dataset  # read_table imports it lazily: pay that at startup instead
 import pyarrow.parquet as pq
 import redis
 
@@ -50,6 +51,7 @@ from .settings import Settings
 _PARQUET = b"P1"  # type tags: the first two bytes of every stored value
 _JSON = b"J1"
 _KEY = re.compile(r"[0-9a-f]{64}")
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -237,28 +239,59 @@ class RedisStore:
         Every call returns a value the caller may modify freely: DataFrames are
         copy-on-write copies of the cached one, JSON values are decoded anew.
         """
+        return _materialize(self._entry(key).value)
+
+    def derived(self, key: Any, name: str, build: Callable[[Any], T]) -> T:
+        """`build(load(key))`, computed once per process and cached beside the value.
+
+        For read-only views of a stored value that are costly to make (e.g. the Arrow
+        columns a table filters on). What `build` returns must not be modified; its
+        `nbytes` counts against the cache bound. Expired keys raise `StoreKeyError`.
+        """
+        self._check(key)
+        return self._cached(
+            f"{key}/{name}", lambda: build(_materialize(self._entry(key).value)), key
+        ).value
+
+    # -- internals -------------------------------------------------------------------
+
+    def _check(self, key: Any) -> None:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise StoreKeyError(f"{key!r} is not a store key; reload the page")
+
+    def _entry(self, key: Any) -> _Entry:
+        """The cache entry of the value under `key`, fetched from Redis if needed."""
+        self._check(key)
+        return self._cached(key, lambda: self._fetch(key), key)
+
+    def _cached(self, cache_key: str, make: Callable[[], Any], key: str) -> _Entry:
+        """The entry under `cache_key`, made once however many threads ask at once."""
         self._connect()
-        ttl = self.settings.store_ttl_seconds
-        entry = self._cache.get(key)
+        entry = self._cache.get(cache_key)
         if entry is None:
             with self._lock:
-                loading = self._loading.setdefault(key, threading.Lock())
+                loading = self._loading.setdefault(cache_key, threading.Lock())
             try:
-                with loading:  # one fetch + decode per key, however many threads ask
-                    entry = self._cache.get(key) or self._fetch(key)
+                with loading:
+                    entry = self._cache.get(cache_key)
+                    if entry is None:
+                        made = make()
+                        entry = (
+                            made
+                            if isinstance(made, _Entry)
+                            else self._cache.put(
+                                cache_key, made, int(getattr(made, "nbytes", 0))
+                            )
+                        )
             finally:
                 with self._lock:
-                    self._loading.pop(key, None)
-        elif time.monotonic() - entry.refreshed > ttl / 10:
+                    self._loading.pop(cache_key, None)
+        elif time.monotonic() - entry.refreshed > self.settings.store_ttl_seconds / 10:
             # Keep live data alive in Redis without a round trip on every hit.
             entry.refreshed = time.monotonic()
             with _redis_errors(self._url):
-                self._connect().expire(self._name(key), ttl)
-        return _materialize(entry.value)
-
-    # -- internals -------------------------------------------------------------------
+                self._connect().expire(self._name(key), self.settings.store_ttl_seconds)
+        return entry
 
     def _name(self, key: str) -> str:
         return f"{self.settings.store_prefix}:v1:{key}"

@@ -1,0 +1,320 @@
+"""A DataFrame as the DataTable sees it, and the filter/sort/page work done on it.
+
+`TableView(frame)` holds one Arrow column per table column id, typed as the JSON the
+table receives: numbers as float64 (NaN and infinities as null, as JSON has neither),
+booleans, and strings (dates as ISO 8601 text). Build it once per frame and reuse it:
+`redis_store.derived(key, ...)` caches it beside the frame, so a callback costs a
+filter mask, a top-k sort and a `take` of one page, never a pandas copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .filter_query import FilterQuery
+
+_ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
+SortBy = Sequence[Mapping[str, Any]]
+
+
+class Page(NamedTuple):
+    """One page of a filtered, sorted table."""
+
+    records: list[dict[str, Any]]  # the table's `data`
+    page_current: int  # the page served (the last one if the asked page is past it)
+    page_count: int
+    kept: int  # rows the filter keeps
+
+
+class TableView:
+    """JSON-typed Arrow columns of a DataFrame, keyed by the table's column ids.
+
+    Columns are converted on first use, so filtering on one column of a wide frame
+    converts that column only. The view never modifies `frame`.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        ids = [str(name) for name in frame.columns]
+        if len(set(ids)) != len(ids):
+            raise ValueError(
+                f"column names must be distinct as strings for the table, got {ids}"
+            )
+        self.frame = frame
+        self.ids = ids
+        self.num_rows = len(frame)
+        # Cache accounting: the JSON view is about the size of the frame's columns.
+        self.nbytes = int(frame.memory_usage(index=False, deep=False).sum())
+        self._positions = {name: i for i, name in enumerate(ids)}
+        self._columns: dict[str, pa.Array] = {}
+        self._plain: dict[str, bool] = {}
+        self._encoded: dict[str, pa.DictionaryArray] = {}
+        self._ranks: dict[str, pa.Array] = {}
+        self._formats: dict[str, str | None] = {}
+        self._timestamps: dict[str, pa.Array] = {}
+        self._orders: OrderedDict[tuple[str, str], tuple[pa.Array, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def column(self, name: str) -> pa.Array | pa.ChunkedArray | None:
+        """The column with id `name` (None if there is none: JS `undefined`).
+
+        Text decoded from Parquet stays in its chunks: combining them would copy it."""
+        position = self._positions.get(name)
+        if position is None:
+            return None
+        column = self._columns.get(name)
+        if column is None:
+            column = json_column(
+                self.frame.iloc[:, position], self._datetime_format(name)
+            )
+            self._columns[name] = column
+        return column
+
+    def is_plain_text(self, name: str) -> bool:
+        """Whether a text column is ASCII only (Arrow then agrees with JS on order/case)."""
+        if name not in self._plain:
+            column = self.column(name)
+            self._plain[name] = bool(
+                column is not None
+                and pa.types.is_string(column.type)
+                and pc.all(pc.string_is_ascii(column)).as_py() is not False
+            )
+        return self._plain[name]
+
+    def encoded(self, name: str) -> pa.DictionaryArray:
+        """Column `name` dictionary-encoded (cached): fast equality on repeated text."""
+        if name not in self._encoded:
+            column = self.column(name)
+            if isinstance(column, pa.ChunkedArray):  # one dictionary, not one a chunk
+                column = column.combine_chunks()
+            self._encoded[name] = pc.dictionary_encode(column)
+        return self._encoded[name]
+
+    def sort_key(self, name: str) -> pa.Array:
+        """What to sort column `name` by: text by its rank among the distinct values
+        (cached; integers sort several times faster), anything else as it is."""
+        column = self.column(name)
+        assert column is not None
+        if not pa.types.is_string(column.type):
+            return column
+        if name not in self._ranks:
+            encoded = self.encoded(name)
+            distinct = pc.rank(
+                encoded.dictionary, sort_keys="ascending", tiebreaker="dense"
+            )
+            self._ranks[name] = distinct.take(encoded.indices)  # nulls stay null: last
+        return self._ranks[name]
+
+    def records(self, rows: pa.Array | Sequence[int]) -> list[dict[str, Any]]:
+        """The rows at positions `rows` as the table's `data` (JSON values)."""
+        rows = pa.array(rows, pa.int64())
+        columns = {name: self._cells(name, rows) for name in self.ids}
+        return (
+            pa.table(columns).to_pylist() if columns else [{} for _ in range(len(rows))]
+        )
+
+    def _cells(self, name: str, rows: pa.Array) -> pa.Array:
+        """Column `name` at `rows`. Datetime columns not converted yet are converted
+        for `rows` only (their text is the costly part); the others whole, once."""
+        column = self._columns.get(name)
+        fmt = self._datetime_format(name)
+        if column is not None or fmt is None:
+            return _take(self.column(name), rows)  # type: ignore[arg-type]
+        if name not in self._timestamps:
+            series = self.frame.iloc[:, self._positions[name]]
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                series = series.astype(series.dtype.categories.dtype)
+            self._timestamps[name] = _timestamps(series)
+        return _datetime_text(self._timestamps[name].take(rows), fmt)
+
+    def _datetime_format(self, name: str) -> str | None:
+        """The ISO form of a datetime column, decided once from all its values."""
+        if name not in self._formats:
+            series = self.frame.iloc[:, self._positions[name]]
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                series = series.astype(series.dtype.categories.dtype)
+            is_datetime = pd.api.types.is_datetime64_any_dtype(series.dtype)
+            self._formats[name] = datetime_format(series) if is_datetime else None
+        return self._formats[name]
+
+    def order(
+        self, filter_query: str | None, sort_by: SortBy | None, limit: int | None = None
+    ) -> tuple[pa.Array, int]:
+        """Row numbers kept by the filter, sorted; and how many rows the filter keeps.
+
+        Only the first `limit` row numbers are guaranteed (a top-k selection when that
+        is cheaper than a full sort). Missing values sort last in both directions, and
+        ties keep the frame's order, so pages never repeat or skip a row. Results are
+        memoised per (query, sort) for the next page.
+        """
+        keys = _sort_keys(sort_by, self.ids)
+        memo_key = (filter_query or "", repr(keys))
+        with self._lock:
+            memo = self._orders.get(memo_key)
+            if memo is not None:
+                self._orders.move_to_end(memo_key)
+        if memo is not None:
+            rows, kept = memo
+            if len(rows) >= (kept if limit is None else min(limit, kept)):
+                return memo
+        mask = FilterQuery(filter_query).mask(self)
+        every_row = pa.array(np.arange(self.num_rows, dtype=np.int64))
+        # A record batch, not a table: Arrow's select_k and sorts run ~2x faster.
+        table = pa.record_batch(
+            {**{name: self.sort_key(name) for name, _ in keys}, _ROW: every_row}
+        )
+        if mask is not None:
+            table = table.filter(mask)
+        total = table.num_rows
+        if not keys:
+            rows = table.column(_ROW)
+        else:
+            sort_keys = [*keys, (_ROW, "ascending")]
+            # Top-k for the pages near the top (with room for the next ones), a full
+            # sort beyond. The row number as last key makes either order total.
+            k = None if limit is None else max(2 * limit, 1024)
+            if k is not None and k < total // 4:
+                picked = pc.select_k_unstable(table, k=k, sort_keys=sort_keys)
+            else:
+                picked = pc.sort_indices(
+                    table,
+                    sort_keys=[(name, order, "at_end") for name, order in sort_keys],
+                )
+            rows = table.column(_ROW).take(picked)
+        with self._lock:
+            self._orders[memo_key] = (rows, total)
+            while len(self._orders) > 8:
+                self._orders.popitem(last=False)
+        return rows, total
+
+    def page(
+        self, filter_query: str | None, sort_by: SortBy | None, page: int, size: int
+    ) -> Page:
+        """One page of records; a page past the end (the filter shrank the data)
+        falls back to the last page."""
+        size = max(_integer(size, 10), 1)
+        _, kept = self.order(filter_query, sort_by, limit=size)
+        pages = max(-(-kept // size), 1)
+        page = min(max(_integer(page, 0), 0), pages - 1)
+        rows, _ = self.order(filter_query, sort_by, limit=(page + 1) * size)
+        return Page(
+            self.records(rows[page * size : (page + 1) * size]), page, pages, kept
+        )
+
+
+def _take(column: pa.Array | pa.ChunkedArray, rows: pa.Array) -> pa.Array:
+    """`column.take(rows)`; for chunked columns, from the chunks the rows are in
+    (ChunkedArray.take concatenates them all first: ~2 ms a page at 1M rows)."""
+    if isinstance(column, pa.Array):
+        return column.take(rows)
+    positions = rows.to_numpy()
+    starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    chunk_of = np.searchsorted(starts, positions, side="right") - 1
+    pieces = [
+        column.chunk(c).take(pa.array(positions[chunk_of == c] - starts[c]))
+        for c in np.unique(chunk_of)
+    ]
+    # Put the rows back in the order asked (grouping by chunk reordered them).
+    order = np.argsort(np.argsort(chunk_of, kind="stable"), kind="stable")
+    taken = pa.concat_arrays(pieces) if pieces else pa.array([], column.type)
+    return taken.take(pa.array(order))
+
+
+def _sort_keys(sort_by: SortBy | None, ids: list[str]) -> list[tuple[str, str]]:
+    """`sort_by` as Arrow sort keys; unknown columns sort nothing (as in the table)."""
+    keys = []
+    for item in sort_by if isinstance(sort_by, list | tuple) else []:
+        if not isinstance(item, Mapping):
+            continue
+        column = str(item.get("column_id"))
+        direction = item.get("direction")
+        if column in ids and direction in ("asc", "desc"):
+            keys.append((column, "ascending" if direction == "asc" else "descending"))
+    return keys
+
+
+def _integer(value: Any, default: int) -> int:
+    """`value` from the browser as an int; `default` if it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def json_column(series: pd.Series, datetime_fmt: str | None = None) -> pa.Array:
+    """`series` as the JSON values the table would hold, in an Arrow array.
+
+    Datetimes become ISO text in `datetime_fmt` (see `datetime_format`; decided from
+    the whole column, so that every slice of it reads the same).
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return json_column(series.astype(dtype.categories.dtype), datetime_fmt)
+    if pd.api.types.is_bool_dtype(dtype):
+        return pa.array(series, pa.bool_(), from_pandas=True)
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pa.array(values, pa.float64(), mask=~np.isfinite(values))
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return _datetime_text(
+            _timestamps(series), datetime_fmt or datetime_format(series)
+        )
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return pa.array(series.astype(str).where(series.notna(), None), pa.string())
+    try:
+        array = pa.array(series, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        array = None
+    if array is not None and (
+        pa.types.is_string(array.type)
+        or pa.types.is_large_string(array.type)
+        or pa.types.is_null(array.type)
+    ):
+        return array.cast(pa.string())
+    text = series.map(lambda v: None if v is None or v is pd.NA else str(v))
+    return pa.array(text, pa.string(), from_pandas=True)
+
+
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def datetime_format(series: pd.Series) -> str:
+    """The column's ISO 8601 form: date only for naive whole days, else with the time
+    (seconds, or microseconds if some value has a fraction) and the offset if any."""
+    tz = getattr(series.dtype, "tz", None)
+    naive = series.dt.tz_localize(None) if tz is not None else series
+    values = naive.to_numpy()  # datetime64 in the series' own unit: no overflow
+    second = _PER_SECOND[np.datetime_data(values.dtype)[0]]
+    ticks = values[~np.isnat(values)].view(np.int64)
+    if tz is None and not (ticks % (86_400 * second)).any():
+        return "%Y-%m-%d"
+    fraction = bool((ticks % second).any())
+    return ("%Y-%m-%dT%H:%M:%S" + ("%z" if tz is not None else "")) + (
+        ".us" if fraction else ""
+    )
+
+
+def _timestamps(series: pd.Series) -> pa.Array:
+    values = pa.array(series, from_pandas=True)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _datetime_text(values: pa.Array, fmt: str) -> pa.Array:
+    """ISO 8601 text of Arrow timestamps, in their column's `fmt` (datetime_format)."""
+    if fmt == "%Y-%m-%d":
+        return values.cast(pa.date32(), safe=False).cast(pa.string())
+    fmt, unit = (fmt[:-3], "us") if fmt.endswith(".us") else (fmt, "s")
+    values = values.cast(pa.timestamp(unit, tz=values.type.tz), safe=False)
+    years = pc.min_max(pc.year(values)).as_py()
+    low, high = years["min"] or 1000, years["max"] or 1000
+    if values.type.tz is None and 1000 <= low <= high <= 9999:
+        # Arrow's cast writes "YYYY-MM-DD HH:MM:SS[.ffffff]", ~25x faster than strftime.
+        return pc.utf8_replace_slice(values.cast(pa.string()), 10, 11, "T")
+    return pc.strftime(values, format=fmt)
