@@ -249,9 +249,13 @@ class RedisStore:
         `nbytes` counts against the cache bound. Expired keys raise `StoreKeyError`.
         """
         self._check(key)
-        return self._cached(
-            f"{key}/{name}", lambda: build(_materialize(self._entry(key).value)), key
-        ).value
+        cache_key = f"{key}/{name}"
+
+        def make() -> _Entry:
+            value = build(_materialize(self._entry(key).value))
+            return self._cache.put(cache_key, value, int(getattr(value, "nbytes", 0)))
+
+        return self._cached(cache_key, make, key).value
 
     # -- internals -------------------------------------------------------------------
 
@@ -264,25 +268,17 @@ class RedisStore:
         self._check(key)
         return self._cached(key, lambda: self._fetch(key), key)
 
-    def _cached(self, cache_key: str, make: Callable[[], Any], key: str) -> _Entry:
-        """The entry under `cache_key`, made once however many threads ask at once."""
+    def _cached(self, cache_key: str, make: Callable[[], _Entry], key: str) -> _Entry:
+        """The cache entry under `cache_key` (of `key`'s value), `make()`-d if absent;
+        a hit keeps `key` alive in Redis."""
         self._connect()
         entry = self._cache.get(cache_key)
         if entry is None:
             with self._lock:
                 loading = self._loading.setdefault(cache_key, threading.Lock())
             try:
-                with loading:
-                    entry = self._cache.get(cache_key)
-                    if entry is None:
-                        made = make()
-                        entry = (
-                            made
-                            if isinstance(made, _Entry)
-                            else self._cache.put(
-                                cache_key, made, int(getattr(made, "nbytes", 0))
-                            )
-                        )
+                with loading:  # made once, however many threads ask at once
+                    entry = self._cache.get(cache_key) or make()
             finally:
                 with self._lock:
                     self._loading.pop(cache_key, None)

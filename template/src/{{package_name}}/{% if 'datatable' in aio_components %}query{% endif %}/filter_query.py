@@ -5,8 +5,9 @@ boolean array, computed column-wise with pyarrow.compute; `.matches(row)` evalua
 one row the slow, obvious way and is the reference the fast path is tested against.
 
 Where the native table would throw (a case-insensitive operator on an empty cell, a
-tree the parser built without an operator), the comparison counts as not matching:
-the rest of the query still applies and nothing raises.
+tree the parser built without an operator, a missing column in a query its filter
+row reads), the comparison counts as not matching: the rest of the query still
+applies and nothing raises.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .grammar import (
     Node,
     Token,
     field_name,
+    filter_row_statements,
     literal,
     parse,
 )
@@ -166,6 +168,16 @@ class FilterQuery:
         self.valid = parsed.valid
         self.error = parsed.error
         self.tree = parsed.tree
+        self._row_statements = filter_row_statements(self.text) if self.valid else None
+
+    def _table_throws(self, has_column: Callable[[str], bool]) -> bool:
+        """Whether the table's filter row would throw on a missing column here."""
+        return any(
+            statement.left is None
+            or statement.left.token.lexeme is not FIELD
+            or not has_column(field_name(statement.left.token))
+            for statement in self._row_statements or ()
+        )
 
     @property
     def keeps_everything(self) -> bool:
@@ -177,6 +189,8 @@ class FilterQuery:
         if self.keeps_everything:
             return True
         assert self.tree is not None
+        if self._table_throws(lambda name: name in row):
+            row = _NoMissingColumns(row)
         return _row(self.tree, row)
 
     def mask(self, source: ColumnSource) -> pa.BooleanArray | None:
@@ -184,10 +198,41 @@ class FilterQuery:
         if self.keeps_everything:
             return None
         assert self.tree is not None
+        if self._table_throws(lambda name: source.column(name) is not None):
+            source = _NoMissingColumnsSource(source)
         mask = _columns(self.tree, source)
         if isinstance(mask, bool):
             return None if mask else pa.array(np.zeros(source.num_rows, dtype=bool))
         return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
+
+
+# Where the table throws on a missing column (see grammar.filter_row_statements), a
+# comparison with one does not match, rather than compare with `undefined`.
+
+
+class _NoMissingColumns(dict):
+    def get(self, name: str, default: JsValue = None) -> JsValue:
+        if name not in self:
+            raise JsTypeError(f"column {name} not found")
+        return self[name]
+
+
+class _NoMissingColumnsSource:
+    def __init__(self, source: ColumnSource) -> None:
+        self._source = source
+        self.num_rows = source.num_rows
+
+    def column(self, name: str) -> pa.Array | pa.ChunkedArray | None:
+        column = self._source.column(name)
+        if column is None:
+            raise JsTypeError(f"column {name} not found")
+        return column
+
+    def is_plain_text(self, name: str) -> bool:
+        return self._source.is_plain_text(name)
+
+    def encoded(self, name: str) -> pa.DictionaryArray:
+        return self._source.encoded(name)
 
 
 def _evaluates(node: Node) -> bool:

@@ -124,7 +124,8 @@ UNARY: Final = tuple(
     for word in ("blank", "bool", "even", "nil", "num", "object", "odd", "prime", "str")
 )
 NOT: Final = _lexeme("!", Kind.UNARY, "!", priority=1.5)
-FIELD: Final = _lexeme("field", Kind.EXPRESSION, rf"\{{(([^{{}}\\]|\\{_ANY})+)\}}")
+# (Concatenated, not f-strings: regex braces would need doubling.)
+FIELD: Final = _lexeme("field", Kind.EXPRESSION, r"\{(([^{}\\]|\\" + _ANY + r")+)\}")
 STRING: Final = _lexeme(
     "string",
     Kind.EXPRESSION,
@@ -133,7 +134,7 @@ STRING: Final = _lexeme(
 VALUE: Final = _lexeme(
     "value",
     Kind.EXPRESSION,
-    rf"(([^{SPACE}'\"`{{}}()\\]|\\{_ANY})+)(?:[{SPACE})]|\Z)",
+    r"(([^" + SPACE + r"'\"`{}()\\]|\\" + _ANY + r")+)(?:[" + SPACE + r")]|\Z)",
     match_group=1,
 )
 
@@ -189,10 +190,18 @@ _LEXICON: Final = (
     (NOT, _IF_NOT, lambda _: False),
     *((exp, _IF_EXPRESSION, _terminal_expression) for exp in (FIELD, STRING, VALUE)),
 )
+# What the table's filter row reads a query with (lexicon/columnMulti.ts, operator
+# "and"): no blocks, no `!`, no `||`. See `filter_row_statements`.
+_FILTER_ROW_LEXICON: Final = (
+    (AND, _IF_LOGICAL, lambda _: False),
+    *((op, _IF_RELATIONAL, lambda _: False) for op in RELATIONAL),
+    *((op, _IF_RELATIONAL, lambda _: True) for op in UNARY),
+    *((exp, _IF_EXPRESSION, _terminal_expression) for exp in (FIELD, STRING, VALUE)),
+)
 _LEADING_SPACE = re.compile(f"{_WS}+")
 
 
-def lex(query: str) -> tuple[list[Token], bool, str | None]:
+def lex(query: str, lexicon: tuple = _LEXICON) -> tuple[list[Token], bool, str | None]:
     """Tokens, whether the query may end there, and the text no lexeme could read.
 
     As in the table, whitespace is skipped before each token, so a query that ends
@@ -203,7 +212,7 @@ def lex(query: str) -> tuple[list[Token], bool, str | None]:
     while rest:
         space = _LEADING_SPACE.match(rest)
         rest = rest[space.end() :] if space else rest
-        for lexeme, allowed, _ in _LEXICON:
+        for lexeme, allowed, _ in lexicon:
             if not allowed(tokens):
                 continue
             match = lexeme.regexp.match(rest)
@@ -216,7 +225,7 @@ def lex(query: str) -> tuple[list[Token], bool, str | None]:
         rest = rest[len(value) :]
     if not tokens:
         return tokens, True, None
-    ends = next(end for lexeme, _, end in _LEXICON if lexeme is tokens[-1].lexeme)
+    ends = next(end for lexeme, _, end in lexicon if lexeme is tokens[-1].lexeme)
     return tokens, bool(ends(tokens)), None
 
 
@@ -279,6 +288,33 @@ def parse(query: str) -> Query:
             query, False, error=f"the query does not parse: {error}", tokens=tokens
         )
     return Query(query, True, tree=tree, tokens=tokens)
+
+
+def filter_row_statements(query: str) -> list[Node] | None:
+    """The comparisons the table's filter row splits `query` into, or None if it
+    does not read it (MultiColumnsSyntaxTree, getSingleColumnMap).
+
+    The table then looks up the left operand of each as a column and throws ("column
+    ... not found") if there is none: the one place where a missing column breaks the
+    native table rather than reading as `undefined`.
+    """
+    tokens, complete, failed = lex(query, _FILTER_ROW_LEXICON)
+    if failed is not None or not complete or not tokens:
+        return None
+    fields = [t.value for t in tokens if t.lexeme is FIELD]
+    if len(fields) != len(set(fields)):  # respectsBasicSyntax
+        return None
+    try:
+        tree = _parse(tokens)
+    except _Invalid:
+        return None
+    statements, pending = [], [tree]
+    while pending:
+        node = pending.pop()
+        if node.token.lexeme.kind in (Kind.RELATIONAL, Kind.UNARY):
+            statements.append(node)
+        pending += [n for n in (node.left, node.right, node.block) if n is not None]
+    return statements
 
 
 # -- operand values (dash-table/syntax-tree/lexeme/expression.ts) ---------------------

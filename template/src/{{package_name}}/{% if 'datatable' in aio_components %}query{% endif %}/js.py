@@ -177,9 +177,12 @@ def strictly_equal(left: JsValue, right: JsValue) -> bool:
 # -- dates: the table's normalizeDate (dash-table/type/date.ts) ----------------------
 
 _DATE = re.compile(
-    rf"[{SPACE}]*(-?[0-9]{{4}}|[0-9]{{2}})(-([0-9]{{1,2}})(-([0-9]{{1,2}})"
+    # DATETIME_REGEXP; `$` of its `m` flag: before a line end or at the end.
+    "[" + SPACE + "]*"
+    r"(-?[0-9]{4}|[0-9]{2})(-([0-9]{1,2})(-([0-9]{1,2})"
     r"([ Tt]([01]?[0-9]|2[0-3])(:([0-5][0-9])(:([0-5][0-9](\.[0-9]+)?))?"
-    rf"(Z|z|[+\-][0-9]{{2}}:?[0-9]{{2}})?)?)?)?)?[{SPACE}]*(?=[{LINE_END}]|\Z)",
+    r"(Z|z|[+\-][0-9]{2}:?[0-9]{2})?)?)?)?)?"
+    "[" + SPACE + "]*(?=[" + LINE_END + r"]|\Z)",
     re.ASCII,
 )
 _LINE_START = re.compile(f"[{LINE_END}]")
