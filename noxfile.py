@@ -74,13 +74,14 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark the generated store against the recipe (REDIS_URL: real Redis)."""
+    """Benchmark the generated store and table against the recipe (REDIS_URL: Redis)."""
     sync(session)
     project = ROOT / ".bench"
     render_defaults(session, project)
-    run_in_project(
-        session, project, "python", "benchmarks/bench_store.py", *session.posargs
-    )
+    for script in ("bench_store.py", "bench_datatable.py"):
+        run_in_project(
+            session, project, "python", f"benchmarks/{script}", *session.posargs
+        )
 
 
 @nox.session

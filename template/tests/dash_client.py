@@ -17,16 +17,12 @@ def _id_str(component_id: str | dict[str, Any]) -> str:
     return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
 
 
-class DashClient:
-    """Calls an app's callbacks over HTTP, exactly as the browser's renderer does.
+class _Renderer:
+    """What the browser's Dash renderer sends; subclasses say where to POST it."""
 
-    No browser needed: the request goes through Flask, Dash's dispatcher and the
-    callback registered on this app, so it proves the app (not just the function).
-    """
-
-    def __init__(self, app: Dash) -> None:
-        self.app = app
-        self.http = app.server.test_client()
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST `payload` to `/_dash-update-component`; the `response` it answers."""
+        raise NotImplementedError
 
     def call(
         self,
@@ -39,21 +35,32 @@ class DashClient:
 
         Returns `{id string: {property: new value}}` for the outputs that changed.
         """
-        payload = callback_payload(callback, outputs, inputs, state)
+        return self.post(callback_payload(callback, outputs, inputs, state))
+
+    def page(self, pathname: str) -> str:
+        """The JSON of the layout Dash Pages' router serves for `pathname`."""
+        response = self.post(page_payload(pathname))
+        return json.dumps(response["_pages_content"]["children"])
+
+
+class DashClient(_Renderer):
+    """Calls an app's callbacks over HTTP, exactly as the browser's renderer does.
+
+    No browser needed: the request goes through Flask, Dash's dispatcher and the
+    callback registered on this app, so it proves the app (not just the function).
+    """
+
+    def __init__(self, app: Dash) -> None:
+        self.app = app
+        self.http = app.server.test_client()
+
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post("/_dash-update-component", json=payload)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()["response"]
 
-    def page(self, pathname: str) -> str:
-        """The JSON of the layout Dash Pages' router serves for `pathname`."""
-        response = self.http.post(
-            "/_dash-update-component", json=page_payload(pathname)
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return json.dumps(response.get_json()["response"]["_pages_content"]["children"])
 
-
-class RemoteDash:
+class RemoteDash(_Renderer):
     """DashClient's calls over real HTTP, to a running server (gunicorn, Docker...)."""
 
     def __init__(self, url: str) -> None:
@@ -67,21 +74,6 @@ class RemoteDash:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)["response"]
-
-    def call(
-        self,
-        callback: str,
-        outputs: Sequence[tuple[Any, str]],
-        inputs: Sequence[tuple[Any, str, Any]],
-        state: Sequence[tuple[Any, str, Any]] = (),
-    ) -> dict[str, dict[str, Any]]:
-        """As `DashClient.call`."""
-        return self.post(callback_payload(callback, outputs, inputs, state))
-
-    def page(self, pathname: str) -> str:
-        """As `DashClient.page`."""
-        response = self.post(page_payload(pathname))
-        return json.dumps(response["_pages_content"]["children"])
 
 
 def callback_payload(
