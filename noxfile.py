@@ -74,13 +74,13 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark the generated store and table against the recipe (REDIS_URL: Redis)."""
+    """Run every benchmark of a default rendering (REDIS_URL: real Redis)."""
     sync(session)
     project = ROOT / ".bench"
     render_defaults(session, project)
-    for script in ("bench_store.py", "bench_datatable.py"):
+    for script in sorted((project / "benchmarks").glob("bench_*.py")):
         run_in_project(
-            session, project, "python", f"benchmarks/{script}", *session.posargs
+            session, project, "python", f"benchmarks/{script.name}", *session.posargs
         )
 
 

@@ -50,7 +50,13 @@ def test_defaults_are_derived_from_the_project_name(copy_template: Render) -> No
     got = answers(copy_template(project_name="  Sales Dashboard  (EU) "))
     assert got["project_slug"] == "sales-dashboard-eu"
     assert got["package_name"] == "sales_dashboard_eu"
-    assert got["aio_components"] == ["markdown_with_color", "datatable"]
+    assert got["aio_components"] == [
+        "markdown_with_color",
+        "datatable",
+        "grid",
+        "upload",
+        "graph",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -121,14 +127,6 @@ def test_bad_answers_are_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         copy_template(**data)
-
-
-@pytest.mark.parametrize("key", ["grid", "upload", "graph"])
-def test_components_not_yet_built_are_refused(copy_template: Render, key: str) -> None:
-    with pytest.raises(
-        ValueError, match=f"'{key}' is not available in this template version yet"
-    ):
-        copy_template(aio_components=[key])
 
 
 def test_serialized_multiselect_data_is_accepted(copy_template: Render) -> None:

@@ -9,12 +9,13 @@ import pytest
 import yaml
 from conftest import Render, render, run
 
-# The component keys this template version ships (the others are refused for now).
+# The component keys this template version ships, in the order of the choices.
 AVAILABLE = re.findall(
     r'"(\w+)"',
     (Path(__file__).parents[1] / "includes" / "components.jinja")
     .read_text()
-    .split("available =")[1],
+    .split("available =")[1]
+    .split("]")[0],
 )
 
 # What each component adds to a project (package paths are under src/<package_name>/).
@@ -22,17 +23,30 @@ COMPONENT_FILES = {
     key: [f"aio/{key}.py", f"pages/{key}.py", f"../../tests/test_{key}.py"]
     for key in AVAILABLE
 }
-# The table engine comes with the table components.
 COMPONENT_FILES["datatable"] += [
+    "../../tests/test_datatable_native.py",
+    "../../tests/test_datatable_filter_props.py",
+    "../../benchmarks/bench_datatable.py",
+]
+COMPONENT_FILES["grid"] += [
+    "query/filter_model.py",
+    "../../tests/test_grid_browser.py",
+    "../../benchmarks/bench_grid.py",
+]
+COMPONENT_FILES["upload"] += ["../../tests/test_upload_browser.py"]
+COMPONENT_FILES["graph"] += [
+    "../../tests/test_graph_browser.py",
+    "../../benchmarks/bench_graph.py",
+]
+# The table engine comes with either table component.
+TABLE_ENGINE = [
     "query/__init__.py",
     "query/grammar.py",
     "query/js.py",
     "query/filter_query.py",
     "query/table_view.py",
-    "../../tests/test_datatable_native.py",
-    "../../tests/test_datatable_filter_props.py",
-    "../../benchmarks/bench_datatable.py",
 ]
+# The Explorer page composes upload, a table and graph: it needs two of the three.
 
 ALWAYS = [
     ".copier-answers.yml",
@@ -83,6 +97,8 @@ MATRIX = {
     "none": {"aio_components": []},
     **{f"only-{key}": {"aio_components": [key]} for key in AVAILABLE},
     "all": {"aio_components": AVAILABLE},
+    # The Explorer on a DataTable (with the grid, it uses the grid).
+    "explorer-datatable": {"aio_components": ["upload", "datatable", "graph"]},
     "odd-names": {
         "project_name": 'Élan VITAL: Ops "Dashboard" & Co\'s 2nd App, with a long name',
         "description": 'Quotes ", a backslash \\ and <html> in a very long line. ' * 3,
@@ -122,6 +138,12 @@ def test_expected_files_exist_and_unselected_do_not(project: Path) -> None:
     for key, paths in COMPONENT_FILES.items():
         for path in paths:
             assert (package / path).is_file() == (key in selected), path
+    tables = {"datatable", "grid"} & set(selected)
+    for path in TABLE_ENGINE:
+        assert (package / path).is_file() == bool(tables), path
+    explorer = len({"upload", "graph"} & set(selected)) + bool(tables) >= 2
+    assert (package / "pages/explorer.py").is_file() == explorer
+    assert (project / "tests/test_explorer_browser.py").is_file() == explorer
 
 
 def test_no_jinja_is_left(project: Path) -> None:

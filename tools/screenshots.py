@@ -40,10 +40,25 @@ def browser() -> webdriver.Chrome:
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        "--window-size=1200,760",
+        "--window-size=1200,900",
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+# True while an AG Grid on the page still waits for its first block of rows.
+GRID_LOADING = """
+return Boolean(document.querySelector('.ag-root'))
+    && !document.querySelector('.ag-center-cols-container .ag-row .ag-cell');
+"""
+
+
+def settle(driver: webdriver.Chrome, timeout: float = 10) -> None:
+    """Wait (up to `timeout` s) for rows fetched by callbacks, e.g. a grid's blocks."""
+    deadline = time.monotonic() + timeout
+    while driver.execute_script(GRID_LOADING) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)  # the graph that follows the grid draws after it
 
 
 def main(out: Path) -> None:
@@ -78,6 +93,7 @@ def main(out: Path) -> None:
             for name, path in pages:
                 driver.get(url + path)
                 time.sleep(2)  # let the renderer finish the page's callbacks
+                settle(driver)
                 target = out / f"page-{name}.png"
                 driver.save_screenshot(str(target))
                 print(f"wrote {target}")

@@ -3,8 +3,9 @@
 Template-owned. `redis_store.save(value) -> key` and `redis_store.load(key)` keep the
 shape of the Dash docs' recipe, so its examples work unchanged:
 
-- DataFrames are stored as Parquet (zstd; floats byte-stream-split, other columns
-  dictionary-encoded; one row group) and round-trip exactly: dtypes, index, column
+- DataFrames are stored as Parquet (zstd; one row group; each column in the
+  encoding that is smallest and fastest to decode for its type, see
+  `_parquet_encodings`) and round-trip exactly: dtypes, index, column
   order, missing values, time zones, categoricals, strings. Measured on 1M rows
   against Arrow IPC + zstd (benchmarks/bench_store.py): it saves as fast, stores
   ~13% fewer bytes, so Redis holds more, and loads at least as fast.
@@ -34,6 +35,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 import plotly.utils
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset  # read_table imports it lazily: pay that at startup instead
 import pyarrow.parquet as pq
 import redis
@@ -51,6 +54,7 @@ from .settings import Settings
 _PARQUET = b"P1"  # type tags: the first two bytes of every stored value
 _JSON = b"J1"
 _KEY = re.compile(r"[0-9a-f]{64}")
+_VERIFIER = ThreadPoolExecutor(1, thread_name_prefix="redis_store-verify")
 T = TypeVar("T")
 
 
@@ -241,18 +245,29 @@ class RedisStore:
         """
         return _materialize(self._entry(key).value)
 
-    def derived(self, key: Any, name: str, build: Callable[[Any], T]) -> T:
+    def derived(
+        self, key: Any, name: str, build: Callable[[Any], T], *, arrow: bool = False
+    ) -> T:
         """`build(load(key))`, computed once per process and cached beside the value.
 
         For read-only views of a stored value that are costly to make (e.g. the Arrow
         columns a table filters on). What `build` returns must not be modified; its
         `nbytes` counts against the cache bound. Expired keys raise `StoreKeyError`.
+
+        With `arrow=True` (DataFrames only), `build` gets the stored frame as the
+        `pyarrow.Table` Parquet decodes (read-only) instead: no pandas conversion, which
+        is what a fresh worker's first table callback would otherwise wait for.
         """
         self._check(key)
         cache_key = f"{key}/{name}"
 
         def make() -> _Entry:
-            value = build(_materialize(self._entry(key).value))
+            cached = self._entry(key).value
+            if arrow and not isinstance(cached, _StoredFrame):
+                raise StoreValueError(
+                    f"the value under key {key[:12]}… is no DataFrame"
+                )
+            value = build(cached.table() if arrow else _materialize(cached))
             return self._cache.put(cache_key, value, int(getattr(value, "nbytes", 0)))
 
         return self._cached(cache_key, make, key).value
@@ -302,10 +317,18 @@ class RedisStore:
                 f"no data under key {key[:12]}…: it expired ({ttl} s unused) or was "
                 "never saved here; reload the page to recreate it"
             )
-        if hashlib.sha256(data).hexdigest() != key:
+        # Verify while decoding: both release the GIL, so a cold load pays for the
+        # longer of the two, not their sum. Nothing decoded is used unverified.
+        digest = _VERIFIER.submit(lambda: hashlib.sha256(data).hexdigest())
+        try:
+            decoded = _decode(key, data)
+        except StoreCorruptError:
+            decoded = None  # a mismatch, if any, is the better explanation
+        if digest.result() != key:
             raise StoreCorruptError(f"the bytes under key {key[:12]}… do not match it")
-        cached, nbytes = _decode(key, data)
-        return self._cache.put(key, cached, nbytes)
+        if decoded is None:
+            return self._cache.put(key, *_decode(key, data))  # raises its own error
+        return self._cache.put(key, *decoded)
 
 
 @contextmanager
@@ -348,36 +371,23 @@ def _client_for(settings: Settings) -> tuple[redis.Redis, str]:
 def _encode(value: Any) -> tuple[bytes, Any, int]:
     """Bytes to store for `value`, what to cache for it, and the cached size."""
     if isinstance(value, pd.DataFrame):
-        try:
-            # A frame without columns keeps its length only if its index is a column.
-            keep_index = True if len(value.columns) == 0 else None
-            table = pa.Table.from_pandas(value, preserve_index=keep_index)
-        except (pa.ArrowException, TypeError, ValueError) as error:
-            raise StoreValueError(
-                f"this DataFrame cannot be stored: {error}"
-            ) from error
-        # Floats: byte-stream-split, which zstd compresses well; the rest: dictionary
-        # encoding, which shrinks repeated values. Measured in benchmarks/bench_store.py.
-        floats = [
-            field.name
-            for field in table.schema
-            if pa.types.is_float32(field.type) or pa.types.is_float64(field.type)
-        ]
+        table = _arrow(value)
         sink = pa.BufferOutputStream()
+        dictionary, encodings = _parquet_encodings(table)
         pq.write_table(
             table,
             sink,
             compression="zstd",
             compression_level=3,
-            use_dictionary=[n for n in table.column_names if n not in floats],
-            column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
+            use_dictionary=dictionary,
+            column_encoding=encodings,
             row_group_size=max(table.num_rows, 1),
             write_statistics=False,  # nothing reads them; they cost save time
         )
         # Copy-on-write: later changes to the caller's frame never reach the cache.
         return (
             _PARQUET + sink.getvalue().to_pybytes(),
-            value.copy(deep=False),
+            _StoredFrame(frame=value.copy(deep=False)),
             table.nbytes,
         )
     try:
@@ -390,27 +400,98 @@ def _encode(value: Any) -> tuple[bytes, Any, int]:
     return _JSON + payload, payload, len(payload)
 
 
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """`frame` as the Arrow table Parquet stores."""
+    try:
+        # A frame without columns keeps its length only if its index is a column.
+        keep_index = True if len(frame.columns) == 0 else None
+        return pa.Table.from_pandas(frame, preserve_index=keep_index)
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        raise StoreValueError(f"this DataFrame cannot be stored: {error}") from error
+
+
+def _parquet_encodings(table: pa.Table) -> tuple[list[str], dict[str, str]]:
+    """Per column: dictionary-encoded, or the encoding to use instead.
+
+    Measured on 1M rows (benchmarks/bench_store.py, bench_datatable.py): floats
+    byte-stream-split (zstd then compresses them well); integers and timestamps
+    delta-encoded (as small as a dictionary for repeated values, ~100x smaller for
+    sorted ones, and 8x faster to decode); text dictionary-encoded only when it
+    repeats (unique text would overflow the dictionary, which decodes 2x slower).
+    """
+    dictionary: list[str] = []
+    encodings: dict[str, str] = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type
+        if pa.types.is_floating(kind):
+            encodings[field.name] = "BYTE_STREAM_SPLIT"
+        elif pa.types.is_integer(kind) or pa.types.is_timestamp(kind):
+            encodings[field.name] = "DELTA_BINARY_PACKED"
+        elif (
+            pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        ) and not _repeats(column):
+            encodings[field.name] = "PLAIN"
+        else:
+            dictionary.append(field.name)
+    return dictionary, encodings
+
+
+def _repeats(column: pa.ChunkedArray, sample: int = 10_000) -> bool:
+    """Whether a text column holds few distinct values (judged on its first rows)."""
+    head = column.slice(0, sample)
+    return pc.count_distinct(head).as_py() <= len(head) // 2
+
+
 def _decode(key: str, data: bytes) -> tuple[Any, int]:
     """What to cache for stored `data`: a DataFrame, or JSON bytes; and its size."""
-    tag, payload = data[:2], data[2:]
+    tag = data[:2]
     if tag == _JSON:
-        return payload, len(payload)
+        return data[2:], len(data) - 2
     if tag != _PARQUET:
         raise StoreCorruptError(f"the value under key {key[:12]}… has an unknown type")
     try:
-        table = pq.read_table(pa.BufferReader(payload))
-        return table.to_pandas(split_blocks=True), table.nbytes
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(data).slice(2)))  # no copy
+        return _StoredFrame(table=table), table.nbytes
     except (pa.ArrowException, ValueError) as error:
         raise StoreCorruptError(
             f"the value under key {key[:12]}… is unreadable: {error}"
         ) from error
 
 
+class _StoredFrame:
+    """A cached DataFrame: as pandas, as Arrow, or both; each made on first use.
+
+    Saving caches the caller's frame; loading from Redis caches the decoded Arrow
+    table, so table views start without a pandas conversion. The two share most
+    buffers (text, and numbers without missing values).
+    """
+
+    def __init__(
+        self, frame: pd.DataFrame | None = None, table: pa.Table | None = None
+    ) -> None:
+        self._frame, self._table = frame, table
+        self._lock = threading.Lock()
+
+    def frame(self) -> pd.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                assert self._table is not None
+                self._frame = self._table.to_pandas(split_blocks=True)
+            return self._frame
+
+    def table(self) -> pa.Table:
+        with self._lock:
+            if self._table is None:
+                assert self._frame is not None
+                self._table = _arrow(self._frame)
+            return self._table
+
+
 def _materialize(cached: Any) -> Any:
     """A fresh value for the caller from what the cache holds."""
     if isinstance(cached, bytes):
         return json.loads(cached)
-    return cached.copy(deep=False)
+    return cached.frame().copy(deep=False)
 
 
 redis_store = RedisStore()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,23 @@ from .filter_query import FilterQuery
 
 _ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
 SortBy = Sequence[Mapping[str, Any]]
+
+
+class RowFilter(Protocol):
+    """A filter other than a DataTable query (e.g. AG Grid's filter model).
+
+    `memo_key` names what it keeps (equal keys, equal rows); `mask` gives the rows to
+    keep, None for all of them.
+    """
+
+    @property
+    def memo_key(self) -> str: ...
+
+    def mask(self, source: TableView) -> pa.BooleanArray | None: ...
+
+
+# A DataTable `filter_query` (None or "" keeps every row), or any RowFilter.
+Filter = str | RowFilter | None
 
 
 class Page(NamedTuple):
@@ -41,17 +58,26 @@ class TableView:
     converts that column only. The view never modifies `frame`.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        ids = [str(name) for name in frame.columns]
+    def __init__(self, frame: pd.DataFrame | pa.Table) -> None:
+        if isinstance(frame, pa.Table):  # as the store decoded it: no pandas needed
+            self._table: pa.Table | None = frame
+            self._frame: pd.DataFrame | None = None
+            names, fields = _frame_columns(frame)
+            self.num_rows = frame.num_rows
+            self.nbytes = frame.nbytes
+        else:
+            self._table, self._frame = None, frame
+            names, fields = list(frame.columns), []
+            self.num_rows = len(frame)
+            self.nbytes = int(frame.memory_usage(index=False, deep=False).sum())
+        # Cache accounting (nbytes): the JSON view is about the size of the columns.
+        ids = [str(name) for name in names]
         if len(set(ids)) != len(ids):
             raise ValueError(
                 f"column names must be distinct as strings for the table, got {ids}"
             )
-        self.frame = frame
         self.ids = ids
-        self.num_rows = len(frame)
-        # Cache accounting: the JSON view is about the size of the frame's columns.
-        self.nbytes = int(frame.memory_usage(index=False, deep=False).sum())
+        self._fields = dict(zip(ids, fields, strict=False))
         self._positions = {name: i for i, name in enumerate(ids)}
         self._columns: dict[str, pa.Array] = {}
         self._plain: dict[str, bool] = {}
@@ -62,20 +88,64 @@ class TableView:
         self._orders: OrderedDict[tuple[str, str], tuple[pa.Array, int]] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame viewed (converted from Arrow on first use if built from it)."""
+        if self._frame is None:
+            assert self._table is not None
+            self._frame = self._table.to_pandas(split_blocks=True)
+        return self._frame
+
     def column(self, name: str) -> pa.Array | pa.ChunkedArray | None:
         """The column with id `name` (None if there is none: JS `undefined`).
 
         Text decoded from Parquet stays in its chunks: combining them would copy it."""
-        position = self._positions.get(name)
-        if position is None:
+        if name not in self._positions:
             return None
         column = self._columns.get(name)
         if column is None:
-            column = json_column(
-                self.frame.iloc[:, position], self._datetime_format(name)
-            )
+            if self._native(name):
+                column = _json_arrow(self._arrow(name))
+            else:
+                column = json_column(self._series(name), self._datetime_format(name))
             self._columns[name] = column
         return column
+
+    def _arrow(
+        self, name: str, rows: pa.Array | None = None
+    ) -> pa.Array | pa.ChunkedArray | None:
+        """Column `name` (at `rows` only, if given) as Arrow, categoricals decoded;
+        None if the view was built from pandas."""
+        if self._table is None:
+            return None
+        column = self._table.column(self._fields[name])
+        if rows is not None:
+            column = _take(column, rows)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        return column
+
+    def _native(self, name: str) -> bool:
+        """Whether column `name` converts from Arrow as `json_column` would from pandas
+        (booleans with nulls do not: pandas reads them as objects, which become text)."""
+        if self._table is None:
+            return False
+        column = self._table.column(self._fields[name])
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return _is_json_like(kind) and not (
+            pa.types.is_boolean(kind) and column.null_count
+        )
+
+    def _series(self, name: str) -> pd.Series:
+        """Column `name` as pandas, categoricals decoded."""
+        if self._frame is None and self._table is not None:
+            # This column only, with the pandas metadata (nullable dtypes survive).
+            series = self._table.select([self._fields[name]]).to_pandas().iloc[:, 0]
+        else:
+            series = self.frame.iloc[:, self._positions[name]]
+        return _decategorized(series)
 
     def is_plain_text(self, name: str) -> bool:
         """Whether a text column is ASCII only (Arrow then agrees with JS on order/case)."""
@@ -91,10 +161,15 @@ class TableView:
     def encoded(self, name: str) -> pa.DictionaryArray:
         """Column `name` dictionary-encoded (cached): fast equality on repeated text."""
         if name not in self._encoded:
-            column = self.column(name)
-            if isinstance(column, pa.ChunkedArray):  # one dictionary, not one a chunk
-                column = column.combine_chunks()
-            self._encoded[name] = pc.dictionary_encode(column)
+            stored = None if self._table is None else self._table[self._fields[name]]
+            if stored is not None and _is_text_dictionary(stored.type):
+                # Parquet kept the (categorical) column's dictionary: reuse it.
+                self._encoded[name] = stored.unify_dictionaries().combine_chunks()
+            else:
+                column = self.column(name)
+                if isinstance(column, pa.ChunkedArray):  # one dictionary, not many
+                    column = column.combine_chunks()
+                self._encoded[name] = pc.dictionary_encode(column)
         return self._encoded[name]
 
     def sort_key(self, name: str) -> pa.Array:
@@ -121,33 +196,48 @@ class TableView:
         )
 
     def _cells(self, name: str, rows: pa.Array) -> pa.Array:
-        """Column `name` at `rows`. Datetime columns not converted yet are converted
-        for `rows` only (their text is the costly part); the others whole, once."""
+        """Column `name` at `rows`. Columns not converted yet are converted for `rows`
+        only where that gives the same cells: a fresh worker's first page costs the
+        page, not the whole frame."""
         column = self._columns.get(name)
+        if column is not None:
+            return _take(column, rows)
         fmt = self._datetime_format(name)
-        if column is not None or fmt is None:
+        if fmt is None:
+            if self._native(name):
+                return _json_arrow(self._arrow(name, rows))
             return _take(self.column(name), rows)  # type: ignore[arg-type]
         if name not in self._timestamps:
-            series = self.frame.iloc[:, self._positions[name]]
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                series = series.astype(series.dtype.categories.dtype)
-            self._timestamps[name] = _timestamps(series)
+            arrow = self._arrow(name)
+            if arrow is not None and pa.types.is_timestamp(arrow.type):
+                self._timestamps[name] = arrow.combine_chunks()
+            else:
+                self._timestamps[name] = _timestamps(self._series(name))
         return _datetime_text(self._timestamps[name].take(rows), fmt)
 
     def _datetime_format(self, name: str) -> str | None:
         """The ISO form of a datetime column, decided once from all its values."""
         if name not in self._formats:
-            series = self.frame.iloc[:, self._positions[name]]
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                series = series.astype(series.dtype.categories.dtype)
-            is_datetime = pd.api.types.is_datetime64_any_dtype(series.dtype)
-            self._formats[name] = datetime_format(series) if is_datetime else None
+            arrow = self._arrow(name)
+            if arrow is not None and pa.types.is_timestamp(arrow.type):
+                ticks = pc.drop_null(arrow.cast(pa.int64())).to_numpy()
+                self._formats[name] = _iso_format(
+                    ticks, arrow.type.unit, arrow.type.tz is not None
+                )
+            elif arrow is not None and _is_json_like(arrow.type):
+                self._formats[name] = None
+            else:
+                series = self._series(name)
+                is_datetime = pd.api.types.is_datetime64_any_dtype(series.dtype)
+                self._formats[name] = datetime_format(series) if is_datetime else None
         return self._formats[name]
 
     def order(
-        self, filter_query: str | None, sort_by: SortBy | None, limit: int | None = None
+        self, filter_query: Filter, sort_by: SortBy | None, limit: int | None = None
     ) -> tuple[pa.Array, int]:
         """Row numbers kept by the filter, sorted; and how many rows the filter keeps.
+
+        The filter is a DataTable `filter_query` or any `RowFilter`.
 
         Only the first `limit` row numbers are guaranteed (a top-k selection when that
         is cheaper than a full sort). Missing values sort last in both directions, and
@@ -155,7 +245,11 @@ class TableView:
         memoised per (query, sort) for the next page.
         """
         keys = _sort_keys(sort_by, self.ids)
-        memo_key = (filter_query or "", repr(keys))
+        if filter_query is None or isinstance(filter_query, str):
+            memo_filter: Any = filter_query or ""
+        else:  # a tuple never equals a query string: the two kinds never collide
+            memo_filter = (type(filter_query).__name__, filter_query.memo_key)
+        memo_key = (memo_filter, repr(keys))
         with self._lock:
             memo = self._orders.get(memo_key)
             if memo is not None:
@@ -164,7 +258,12 @@ class TableView:
             rows, kept = memo
             if len(rows) >= (kept if limit is None else min(limit, kept)):
                 return memo
-        mask = FilterQuery(filter_query).mask(self)
+        row_filter = (
+            FilterQuery(filter_query)
+            if filter_query is None or isinstance(filter_query, str)
+            else filter_query
+        )
+        mask = row_filter.mask(self)
         every_row = pa.array(np.arange(self.num_rows, dtype=np.int64))
         # A record batch, not a table: Arrow's select_k and sorts run ~2x faster.
         table = pa.record_batch(
@@ -195,7 +294,7 @@ class TableView:
         return rows, total
 
     def page(
-        self, filter_query: str | None, sort_by: SortBy | None, page: int, size: int
+        self, filter_query: Filter, sort_by: SortBy | None, page: int, size: int
     ) -> Page:
         """One page of records; a page past the end (the filter shrank the data)
         falls back to the last page."""
@@ -238,6 +337,29 @@ def _integer(value: Any, default: int) -> int:
         return default
 
 
+def _frame_columns(table: pa.Table) -> tuple[list[Any], list[str]]:
+    """The DataFrame column names stored in `table`, and their fields (the index,
+    when Parquet keeps it as columns, is left out, as in `table.to_pandas()`)."""
+    meta = table.schema.pandas_metadata or {}
+    index = {name for name in meta.get("index_columns", []) if isinstance(name, str)}
+    fields = [name for name in table.column_names if name not in index]
+    names = {
+        column.get("field_name"): column.get("name")
+        for column in meta.get("columns", [])
+    }
+    return [names.get(field, field) for field in fields], fields
+
+
+def _decategorized(series: pd.Series) -> pd.Series:
+    """A categorical column as its values; others as they are."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    categories = series.dtype.categories.dtype
+    if series.hasnans and categories.kind in "iub":  # no missing ints or bools
+        return series.astype("float64" if categories.kind != "b" else object)
+    return series.astype(categories)
+
+
 def json_column(series: pd.Series, datetime_fmt: str | None = None) -> pa.Array:
     """`series` as the JSON values the table would hold, in an Arrow array.
 
@@ -246,7 +368,7 @@ def json_column(series: pd.Series, datetime_fmt: str | None = None) -> pa.Array:
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return json_column(series.astype(dtype.categories.dtype), datetime_fmt)
+        return json_column(_decategorized(series), datetime_fmt)
     if pd.api.types.is_bool_dtype(dtype):
         return pa.array(series, pa.bool_(), from_pandas=True)
     if pd.api.types.is_numeric_dtype(dtype):
@@ -272,6 +394,39 @@ def json_column(series: pd.Series, datetime_fmt: str | None = None) -> pa.Array:
     return pa.array(text, pa.string(), from_pandas=True)
 
 
+def _is_json_like(kind: pa.DataType) -> bool:
+    """Arrow types whose JSON form `_json_arrow` makes without pandas."""
+    return (
+        pa.types.is_boolean(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_null(kind)
+    )
+
+
+def _is_text_dictionary(kind: pa.DataType) -> bool:
+    return pa.types.is_dictionary(kind) and (
+        pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)
+    )
+
+
+def _json_arrow(column: Any) -> pa.Array | pa.ChunkedArray:
+    """What `json_column` makes of the pandas column that `column` decodes to."""
+    kind = column.type
+    if pa.types.is_boolean(kind):
+        return _whole(column)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = _whole(column.cast(pa.float64(), safe=False))
+        return pc.if_else(pc.is_finite(values), values, None)  # NaN, ±inf: null
+    return column.cast(pa.string())  # text (kept in its chunks), or all null
+
+
+def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
@@ -281,14 +436,18 @@ def datetime_format(series: pd.Series) -> str:
     tz = getattr(series.dtype, "tz", None)
     naive = series.dt.tz_localize(None) if tz is not None else series
     values = naive.to_numpy()  # datetime64 in the series' own unit: no overflow
-    second = _PER_SECOND[np.datetime_data(values.dtype)[0]]
     ticks = values[~np.isnat(values)].view(np.int64)
-    if tz is None and not (ticks % (86_400 * second)).any():
+    return _iso_format(ticks, np.datetime_data(values.dtype)[0], tz is not None)
+
+
+def _iso_format(ticks: np.ndarray, unit: str, aware: bool) -> str:
+    """`datetime_format` of timestamps given as integer `ticks` of `unit` (the
+    offsets of time zones are whole seconds: UTC or wall ticks give one answer)."""
+    second = _PER_SECOND[unit]
+    if not aware and not (ticks % (86_400 * second)).any():
         return "%Y-%m-%d"
     fraction = bool((ticks % second).any())
-    return ("%Y-%m-%dT%H:%M:%S" + ("%z" if tz is not None else "")) + (
-        ".us" if fraction else ""
-    )
+    return ("%Y-%m-%dT%H:%M:%S" + ("%z" if aware else "")) + (".us" if fraction else "")
 
 
 def _timestamps(series: pd.Series) -> pa.Array:
