@@ -85,6 +85,7 @@ class TableView:
         self._ranks: dict[str, pa.Array] = {}
         self._formats: dict[str, str | None] = {}
         self._timestamps: dict[str, pa.Array] = {}
+        self._paged: set[str] = set()  # columns served page-wise once, unconverted
         self._orders: OrderedDict[tuple[str, str], tuple[pa.Array, int]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -196,15 +197,16 @@ class TableView:
         )
 
     def _cells(self, name: str, rows: pa.Array) -> pa.Array:
-        """Column `name` at `rows`. Columns not converted yet are converted for `rows`
-        only where that gives the same cells: a fresh worker's first page costs the
-        page, not the whole frame."""
+        """Column `name` at `rows`. A column not converted yet is converted for `rows`
+        only, the first time (a fresh worker's first page costs the page, not the
+        whole frame); later pages take from the whole column, converted once."""
         column = self._columns.get(name)
         if column is not None:
             return _take(column, rows)
         fmt = self._datetime_format(name)
         if fmt is None:
-            if self._native(name):
+            if self._native(name) and name not in self._paged:
+                self._paged.add(name)  # the next page converts the column once
                 return _json_arrow(self._arrow(name, rows))
             return _take(self.column(name), rows)  # type: ignore[arg-type]
         if name not in self._timestamps:
