@@ -63,6 +63,8 @@ class Settings:
     - `STORE_MAX_VALUE_MB`: largest value the store accepts (default 512, Redis' cap).
     - `STORE_PREFIX`: namespace of the store's Redis keys (default `dash-aio`).
     - `SECRET_KEY`: Flask's secret key; unset means a random key per process.
+    - `MAX_REQUEST_MB`: largest request body the server reads (default 100 MiB: an
+      upload of 50 MiB travels base64-encoded, ~67 MiB); larger ones get 413.
     """
 
     port: int = 8050
@@ -73,6 +75,7 @@ class Settings:
     store_max_value_mb: int = 512
     store_prefix: str = "dash-aio"
     secret_key: str | None = None
+    max_request_mb: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,4 +99,5 @@ class Settings:
             ),
             store_prefix=prefix,
             secret_key=env.get("SECRET_KEY") or None,
+            max_request_mb=_int(env, "MAX_REQUEST_MB", cls.max_request_mb, 1, 4096),
         )
