@@ -20,7 +20,12 @@ AVAILABLE = re.findall(
 
 # What each component adds to a project (package paths are under src/<package_name>/).
 COMPONENT_FILES = {
-    key: [f"aio/{key}.py", f"pages/{key}.py", f"../../tests/test_{key}.py"]
+    key: [
+        f"aio/{key}.py",
+        f"assets/aio-{key}.css",
+        f"pages/{key}.py",
+        f"../../tests/test_{key}.py",
+    ]
     for key in AVAILABLE
 }
 COMPONENT_FILES["datatable"] += [
@@ -53,6 +58,7 @@ ALWAYS = [
     ".copier-answers.yml",
     ".gitignore",
     "README.md",
+    "docs/template.md",
     "pyproject.toml",
     "tests/conftest.py",
     "tests/dash_client.py",
@@ -92,6 +98,7 @@ PACKAGE_ALWAYS = [
     "pages/__init__.py",
     "pages/home.py",
     "assets/style.css",
+    "assets/aio.css",
 ]
 
 MATRIX = {
