@@ -95,6 +95,7 @@ PACKAGE_ALWAYS = [
     "store.py",
     "aio/__init__.py",
     "aio/ids.py",
+    "aio/messages.py",
     "pages/__init__.py",
     "pages/home.py",
     "assets/style.css",

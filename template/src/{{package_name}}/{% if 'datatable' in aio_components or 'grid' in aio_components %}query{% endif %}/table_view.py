@@ -3,8 +3,8 @@
 `TableView(frame)` holds one Arrow column per table column id, typed as the JSON the
 table receives: numbers as float64 (NaN and infinities as null, as JSON has neither),
 booleans, and strings (dates as ISO 8601 text). Build it once per frame and reuse it:
-`redis_store.derived(key, ...)` caches it beside the frame, so a callback costs a
-filter mask, a top-k sort and a `take` of one page, never a pandas copy.
+`stored_view(key)` caches it beside the stored frame, so a callback costs a filter
+mask, a top-k sort and a `take` of one page, never a pandas copy.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..store import redis_store
 from .filter_query import FilterQuery
 
 _ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
@@ -308,6 +309,16 @@ class TableView:
         return Page(
             self.records(rows[page * size : (page + 1) * size]), page, pages, kept
         )
+
+
+def stored_view(key: Any) -> TableView:
+    """The `TableView` of the DataFrame stored under `key`, cached beside it.
+
+    Built once per process (`redis_store.derived` under the name "table-view") and
+    shared by the table components' callbacks: read it, never modify it. Raises the
+    store's `StoreKeyError`, like `redis_store.load`, for an expired or unknown key.
+    """
+    return redis_store.derived(key, "table-view", TableView, arrow=True)
 
 
 def _take(column: pa.Array | pa.ChunkedArray, rows: pa.Array) -> pa.Array:
