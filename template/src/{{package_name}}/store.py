@@ -3,8 +3,8 @@
 Template-owned. `redis_store.save(value) -> key` and `redis_store.load(key)` keep the
 shape of the Dash docs' recipe, so its examples work unchanged:
 
-- DataFrames are stored as Parquet (zstd; one row group; each column in the
-  encoding that is smallest and fastest to decode for its type, see
+- DataFrames are stored as Parquet (zstd; row groups of 16,384 rows; each column in
+  the encoding that is smallest and fastest to decode for its type, see
   `_parquet_encodings`) and round-trip exactly: dtypes, index, column
   order, missing values, time zones, categoricals, strings. Measured on 1M rows
   against Arrow IPC + zstd (benchmarks/bench_store.py): it saves as fast, stores
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pandas as pd
 import plotly.utils
 import pyarrow as pa
@@ -54,7 +55,11 @@ from .settings import Settings
 _PARQUET = b"P1"  # type tags: the first two bytes of every stored value
 _JSON = b"J1"
 _KEY = re.compile(r"[0-9a-f]{64}")
+# Rows per Parquet row group: a table's first page in a fresh worker decodes the
+# groups that hold its rows, not whole columns (see `StoredTable.take`).
+_ROW_GROUP = 16_384
 _VERIFIER = ThreadPoolExecutor(1, thread_name_prefix="redis_store-verify")
+_DECODER = ThreadPoolExecutor(1, thread_name_prefix="redis_store-decode")
 T = TypeVar("T")
 
 
@@ -254,9 +259,10 @@ class RedisStore:
         columns a table filters on). What `build` returns must not be modified; its
         `nbytes` counts against the cache bound. Expired keys raise `StoreKeyError`.
 
-        With `arrow=True` (DataFrames only), `build` gets the stored frame as the
-        `pyarrow.Table` Parquet decodes (read-only) instead: no pandas conversion, which
-        is what a fresh worker's first table callback would otherwise wait for.
+        With `arrow=True` (DataFrames only), `build` gets the stored frame as a
+        `StoredTable` (read-only Arrow columns, decoded on first use) instead: no
+        pandas conversion and no column decoded before it is needed, which is what a
+        fresh worker's first table callback would otherwise wait for.
         """
         self._check(key)
         cache_key = f"{key}/{name}"
@@ -381,7 +387,7 @@ def _encode(value: Any) -> tuple[bytes, Any, int]:
             compression_level=3,
             use_dictionary=dictionary,
             column_encoding=encodings,
-            row_group_size=max(table.num_rows, 1),
+            row_group_size=_ROW_GROUP,
             write_statistics=False,  # nothing reads them; they cost save time
         )
         # Copy-on-write: later changes to the caller's frame never reach the cache.
@@ -427,9 +433,7 @@ def _parquet_encodings(table: pa.Table) -> tuple[list[str], dict[str, str]]:
             encodings[field.name] = "BYTE_STREAM_SPLIT"
         elif pa.types.is_integer(kind) or pa.types.is_timestamp(kind):
             encodings[field.name] = "DELTA_BINARY_PACKED"
-        elif (
-            pa.types.is_string(kind) or pa.types.is_large_string(kind)
-        ) and not _repeats(column):
+        elif _is_text(kind) and not _repeats(column):
             encodings[field.name] = "PLAIN"
         else:
             dictionary.append(field.name)
@@ -450,24 +454,187 @@ def _decode(key: str, data: bytes) -> tuple[Any, int]:
     if tag != _PARQUET:
         raise StoreCorruptError(f"the value under key {key[:12]}… has an unknown type")
     try:
-        table = pq.read_table(pa.BufferReader(pa.py_buffer(data).slice(2)))  # no copy
+        table = StoredTable.parquet(pa.py_buffer(data).slice(2))  # no copy
         return _StoredFrame(table=table), table.nbytes
-    except (pa.ArrowException, ValueError) as error:
+    except (pa.ArrowException, OSError, ValueError) as error:
         raise StoreCorruptError(
             f"the value under key {key[:12]}… is unreadable: {error}"
         ) from error
 
 
-class _StoredFrame:
-    """A cached DataFrame: as pandas, as Arrow, or both; each made on first use.
+class StoredTable:
+    """The Arrow columns of a stored DataFrame, decoded column by column.
 
-    Saving caches the caller's frame; loading from Redis caches the decoded Arrow
-    table, so table views start without a pandas conversion. The two share most
-    buffers (text, and numbers without missing values).
+    What `redis_store.derived(..., arrow=True)` hands its builder. Loaded from Redis,
+    nothing is decoded up front: a background thread decodes the columns one by one
+    while a fresh worker's first table callback decodes the ones it filters and
+    sorts on itself (each column once, whoever asks first), and reads only the row
+    groups of the page it shows from the rest (`take`). On two cores that halves
+    the wait. Repeated text comes as the dictionary Parquet stored (no million
+    strings to build; filter and sort on its codes); `to_pandas()` gives it back as
+    text.
     """
 
     def __init__(
-        self, frame: pd.DataFrame | None = None, table: pa.Table | None = None
+        self,
+        schema: pa.Schema,
+        num_rows: int,
+        nbytes: int,
+        columns: dict[str, pa.ChunkedArray],
+        parquet: _Parquet | None = None,
+    ) -> None:
+        self.schema, self.num_rows, self.nbytes = schema, num_rows, nbytes
+        self._columns = columns
+        self._parquet = parquet
+        self._coded = parquet.coded if parquet else {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, table: pa.Table) -> StoredTable:
+        """All columns of `table`, decoded already (a frame saved in this process)."""
+        columns = dict(zip(table.column_names, table.columns, strict=True))
+        return cls(table.schema, table.num_rows, table.nbytes, columns)
+
+    @classmethod
+    def parquet(cls, payload: pa.Buffer) -> StoredTable:
+        """The table in Parquet `payload`: its footer read, its columns decoding in
+        the background."""
+        metadata = pq.read_metadata(pa.BufferReader(payload))
+        parquet = _Parquet(payload, metadata, _dictionary_text(metadata))
+        groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+        nbytes = sum(group.total_byte_size for group in groups)  # uncompressed
+        schema = parquet.reader().schema_arrow
+        table = cls(schema, metadata.num_rows, nbytes, {}, parquet)
+        _DECODER.submit(table._decode_all)
+        return table
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.schema.names
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """Column `name`, decoded whole (once, by whichever thread asks first)."""
+        with self._lock:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            column = self._columns.get(name)
+            if column is None:
+                assert self._parquet is not None
+                with _readable(f"column {name!r} of the stored frame"):
+                    column = self._parquet.reader().read(columns=[name]).column(0)
+                self._columns[name] = column
+            return column
+
+    def take(self, names: list[str], rows: pa.Array) -> dict[str, pa.ChunkedArray]:
+        """Columns `names` at positions `rows`. Of columns not decoded yet, only the
+        row groups that hold `rows` are read (a page's worth, not whole columns)."""
+        with self._lock:
+            pending = [name for name in names if name not in self._columns]
+        taken = {}
+        if self._parquet is not None and pending and 0 < len(rows) <= 1000:
+            metadata = self._parquet.metadata
+            sizes = [
+                metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)
+            ]
+            starts = np.cumsum([0, *sizes])
+            positions = rows.to_numpy(zero_copy_only=False).astype(np.int64)
+            group_of = np.searchsorted(starts, positions, side="right") - 1
+            groups = np.unique(group_of)
+            if len(groups) > len(sizes) // 4:  # about as dear as the whole columns
+                return {name: self.column(name).take(rows) for name in names}
+            with _readable(f"columns {pending} of the stored frame"):
+                reader = self._parquet.reader()
+                part = reader.read_row_groups(groups.tolist(), columns=pending)
+            # Where each group begins in `part`, then each row within its group.
+            begins = np.cumsum([0, *np.diff(starts)[groups][:-1]])
+            local = pa.array(
+                begins[np.searchsorted(groups, group_of)] + positions - starts[group_of]
+            )
+            taken = {name: part.column(name).take(local) for name in pending}
+        return {
+            name: taken[name] if name in taken else self.column(name).take(rows)
+            for name in names
+        }
+
+    def _decode_all(self) -> None:
+        for name in self.schema.names:
+            try:
+                self.column(name)
+            except Exception:  # the caller's own decode raises it
+                return
+
+    def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The stored DataFrame, or only `columns` of it; repeated text as text."""
+        fields, arrays = [], []
+        for name in self.schema.names if columns is None else columns:
+            field, array = self.schema.field(name), self.column(name)
+            kind = self._coded.get(name)
+            if kind is not None:
+                field, array = field.with_type(kind), array.cast(kind)
+            fields.append(field)
+            arrays.append(array)
+        schema = pa.schema(fields, metadata=self.schema.metadata)  # pandas dtypes
+        return pa.Table.from_arrays(arrays, schema=schema).to_pandas(split_blocks=True)
+
+
+@dataclass(frozen=True)
+class _Parquet:
+    """Stored Parquet bytes, their footer, and which text columns are dictionaries."""
+
+    payload: pa.Buffer
+    metadata: pq.FileMetaData
+    coded: dict[str, pa.DataType]
+
+    def reader(self) -> pq.ParquetFile:
+        """A reader of its own for each decode: threads never share one."""
+        return pq.ParquetFile(
+            pa.BufferReader(self.payload),
+            metadata=self.metadata,
+            read_dictionary=list(self.coded),
+        )
+
+
+def _dictionary_text(metadata: pq.FileMetaData) -> dict[str, pa.DataType]:
+    """The text columns stored dictionary-encoded (repeated text, see
+    `_parquet_encodings`), with their types; not categoricals, which Arrow reads as
+    dictionaries anyway."""
+    if metadata.num_row_groups == 0:
+        return {}
+    schema = metadata.schema.to_arrow_schema()
+    group = metadata.row_group(0)
+    coded = {}
+    for index in range(group.num_columns):
+        chunk = group.column(index)
+        name = chunk.path_in_schema
+        if name in schema.names and chunk.has_dictionary_page:
+            kind = schema.field(name).type
+            if _is_text(kind):
+                coded[name] = kind
+    return coded
+
+
+@contextmanager
+def _readable(what: str) -> Iterator[None]:
+    """Parquet that fails to decode (verified bytes, so not written by this store)
+    as the store's error, which components show as a message."""
+    try:
+        yield
+    except (pa.ArrowException, OSError, ValueError) as error:  # OSError: bad pages
+        raise StoreCorruptError(f"{what} is unreadable: {error}") from error
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+class _StoredFrame:
+    """A cached DataFrame: as pandas, as a `StoredTable`, or both; each made on first
+    use. Saving caches the caller's frame; loading from Redis caches the undecoded
+    `StoredTable`, so table views start without a pandas conversion."""
+
+    def __init__(
+        self, frame: pd.DataFrame | None = None, table: StoredTable | None = None
     ) -> None:
         self._frame, self._table = frame, table
         self._lock = threading.Lock()
@@ -476,14 +643,14 @@ class _StoredFrame:
         with self._lock:
             if self._frame is None:
                 assert self._table is not None
-                self._frame = self._table.to_pandas(split_blocks=True)
+                self._frame = self._table.to_pandas()
             return self._frame
 
-    def table(self) -> pa.Table:
+    def table(self) -> StoredTable:
         with self._lock:
             if self._table is None:
                 assert self._frame is not None
-                self._table = _arrow(self._frame)
+                self._table = StoredTable.of(_arrow(self._frame))
             return self._table
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store import redis_store
+from ..store import StoredTable, redis_store
 from .filter_query import FilterQuery
 
 _ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
@@ -59,9 +59,11 @@ class TableView:
     converts that column only. The view never modifies `frame`.
     """
 
-    def __init__(self, frame: pd.DataFrame | pa.Table) -> None:
-        if isinstance(frame, pa.Table):  # as the store decoded it: no pandas needed
-            self._table: pa.Table | None = frame
+    def __init__(self, frame: pd.DataFrame | pa.Table | StoredTable) -> None:
+        if isinstance(frame, pa.Table):
+            frame = StoredTable.of(frame)
+        if isinstance(frame, StoredTable):  # as the store keeps it: no pandas needed
+            self._table: StoredTable | None = frame
             self._frame: pd.DataFrame | None = None
             names, fields = _frame_columns(frame)
             self.num_rows = frame.num_rows
@@ -81,6 +83,7 @@ class TableView:
         self._fields = dict(zip(ids, fields, strict=False))
         self._positions = {name: i for i, name in enumerate(ids)}
         self._columns: dict[str, pa.Array] = {}
+        self._pandas: dict[str, pd.Series] = {}  # columns converted one by one
         self._plain: dict[str, bool] = {}
         self._encoded: dict[str, pa.DictionaryArray] = {}
         self._ranks: dict[str, pa.Array] = {}
@@ -95,7 +98,7 @@ class TableView:
         """The DataFrame viewed (converted from Arrow on first use if built from it)."""
         if self._frame is None:
             assert self._table is not None
-            self._frame = self._table.to_pandas(split_blocks=True)
+            self._frame = self._table.to_pandas()
         return self._frame
 
     def column(self, name: str) -> pa.Array | pa.ChunkedArray | None:
@@ -113,41 +116,47 @@ class TableView:
             self._columns[name] = column
         return column
 
-    def _arrow(
-        self, name: str, rows: pa.Array | None = None
-    ) -> pa.Array | pa.ChunkedArray | None:
-        """Column `name` (at `rows` only, if given) as Arrow, categoricals decoded;
-        None if the view was built from pandas."""
+    def _arrow(self, name: str) -> pa.Array | pa.ChunkedArray | None:
+        """Column `name` as Arrow, categoricals decoded; None if the view was built
+        from pandas."""
         if self._table is None:
             return None
-        column = self._table.column(self._fields[name])
-        if rows is not None:
-            column = _take(column, rows)
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        return column
+        return _undictionary(self._table.column(self._fields[name]))
+
+    def _stored_type(self, name: str) -> pa.DataType | None:
+        """The Arrow type of column `name` (of its values, for a dictionary), known
+        without decoding it; None if the view was built from pandas."""
+        if self._table is None:
+            return None
+        kind = self._table.schema.field(self._fields[name]).type
+        return kind.value_type if pa.types.is_dictionary(kind) else kind
 
     def _native(self, name: str) -> bool:
         """Whether column `name` converts from Arrow as `json_column` would from pandas
         (booleans with nulls do not: pandas reads them as objects, which become text)."""
-        if self._table is None:
+        kind = self._stored_type(name)
+        if kind is None or not _is_json_like(kind):
             return False
-        column = self._table.column(self._fields[name])
-        kind = column.type
-        if pa.types.is_dictionary(kind):
-            kind = kind.value_type
-        return _is_json_like(kind) and not (
-            pa.types.is_boolean(kind) and column.null_count
+        assert self._table is not None
+        return not (
+            pa.types.is_boolean(kind)
+            and self._table.column(self._fields[name]).null_count
         )
+
+    def series(self, name: str) -> pd.Series:
+        """Column `name` as pandas, as the frame holds it (from Arrow, this column
+        alone is converted, once, not the frame)."""
+        if self._frame is not None or self._table is None:
+            return self.frame.iloc[:, self._positions[name]]
+        series = self._pandas.get(name)
+        if series is None:
+            series = self._table.to_pandas([self._fields[name]]).iloc[:, 0]
+            self._pandas[name] = series
+        return series
 
     def _series(self, name: str) -> pd.Series:
         """Column `name` as pandas, categoricals decoded."""
-        if self._frame is None and self._table is not None:
-            # This column only, with the pandas metadata (nullable dtypes survive).
-            series = self._table.select([self._fields[name]]).to_pandas().iloc[:, 0]
-        else:
-            series = self.frame.iloc[:, self._positions[name]]
-        return _decategorized(series)
+        return _decategorized(self.series(name))
 
     def is_plain_text(self, name: str) -> bool:
         """Whether a text column is ASCII only (Arrow then agrees with JS on order/case)."""
@@ -163,7 +172,9 @@ class TableView:
     def encoded(self, name: str) -> pa.DictionaryArray:
         """Column `name` dictionary-encoded (cached): fast equality on repeated text."""
         if name not in self._encoded:
-            stored = None if self._table is None else self._table[self._fields[name]]
+            stored = (
+                None if self._table is None else self._table.column(self._fields[name])
+            )
             if stored is not None and _is_text_dictionary(stored.type):
                 # Parquet kept the (categorical) column's dictionary: reuse it.
                 self._encoded[name] = stored.unify_dictionaries().combine_chunks()
@@ -192,23 +203,42 @@ class TableView:
     def records(self, rows: pa.Array | Sequence[int]) -> list[dict[str, Any]]:
         """The rows at positions `rows` as the table's `data` (JSON values)."""
         rows = pa.array(rows, pa.int64())
-        columns = {name: self._cells(name, rows) for name in self.ids}
+        first = self._first_cells(rows)
+        columns = {
+            name: first[name] if name in first else self._cells(name, rows)
+            for name in self.ids
+        }
         return (
             pa.table(columns).to_pylist() if columns else [{} for _ in range(len(rows))]
         )
 
+    def _first_cells(self, rows: pa.Array) -> dict[str, pa.Array]:
+        """The native columns not shown yet, at `rows` only: a fresh worker's first
+        page decodes and converts the page, not whole columns (`StoredTable.take`).
+        The next page converts them whole, once."""
+        names = [
+            name
+            for name in self.ids
+            if name not in self._columns
+            and name not in self._paged
+            and self._native(name)
+        ]
+        if not names or self._table is None:
+            return {}
+        self._paged.update(names)
+        taken = self._table.take([self._fields[name] for name in names], rows)
+        return {
+            name: _json_arrow(_undictionary(taken[self._fields[name]]))
+            for name in names
+        }
+
     def _cells(self, name: str, rows: pa.Array) -> pa.Array:
-        """Column `name` at `rows`. A column not converted yet is converted for `rows`
-        only, the first time (a fresh worker's first page costs the page, not the
-        whole frame); later pages take from the whole column, converted once."""
+        """Column `name` at `rows`, converted whole (once)."""
         column = self._columns.get(name)
         if column is not None:
             return _take(column, rows)
         fmt = self._datetime_format(name)
         if fmt is None:
-            if self._native(name) and name not in self._paged:
-                self._paged.add(name)  # the next page converts the column once
-                return _json_arrow(self._arrow(name, rows))
             return _take(self.column(name), rows)  # type: ignore[arg-type]
         if name not in self._timestamps:
             arrow = self._arrow(name)
@@ -221,13 +251,12 @@ class TableView:
     def _datetime_format(self, name: str) -> str | None:
         """The ISO form of a datetime column, decided once from all its values."""
         if name not in self._formats:
-            arrow = self._arrow(name)
-            if arrow is not None and pa.types.is_timestamp(arrow.type):
+            kind = self._stored_type(name)
+            if kind is not None and pa.types.is_timestamp(kind):
+                arrow = self._arrow(name)
                 ticks = pc.drop_null(arrow.cast(pa.int64())).to_numpy()
-                self._formats[name] = _iso_format(
-                    ticks, arrow.type.unit, arrow.type.tz is not None
-                )
-            elif arrow is not None and _is_json_like(arrow.type):
+                self._formats[name] = _iso_format(ticks, kind.unit, kind.tz is not None)
+            elif kind is not None and _is_json_like(kind):
                 self._formats[name] = None
             else:
                 series = self._series(name)
@@ -434,6 +463,13 @@ def _json_arrow(column: Any) -> pa.Array | pa.ChunkedArray:
         values = _whole(column.cast(pa.float64(), safe=False))
         return pc.if_else(pc.is_finite(values), values, None)  # NaN, ±inf: null
     return column.cast(pa.string())  # text (kept in its chunks), or all null
+
+
+def _undictionary(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A dictionary-encoded column (categorical, or repeated text) as its values."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
 
 
 def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
