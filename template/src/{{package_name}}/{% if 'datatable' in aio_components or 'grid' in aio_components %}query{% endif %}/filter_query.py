@@ -38,8 +38,12 @@ from .grammar import (
 from .js import UNDEFINED, JsTypeError, JsValue
 
 Mask = pa.BooleanArray | pa.ChunkedArray | bool  # a constant stands for every row
-# Columns may come in chunks (Arrow-backed text decoded from Parquet does).
-_COLUMN = (pa.Array, pa.ChunkedArray)
+
+
+class _Field(str):
+    """An operand naming a column of the source. Its values are read only where
+    they count: a comparison that can run on the column's dictionary codes never
+    converts it. (Columns may come in chunks, as text decoded from Parquet does.)"""
 
 
 class ColumnSource(Protocol):
@@ -48,6 +52,8 @@ class ColumnSource(Protocol):
     num_rows: int
 
     def column(self, name: str) -> pa.Array | pa.ChunkedArray | None: ...
+
+    def kind(self, name: str) -> pa.DataType | None: ...  # column(name).type, cheaply
 
     def is_plain_text(self, name: str) -> bool: ...
 
@@ -198,7 +204,7 @@ class FilterQuery:
         if self.keeps_everything:
             return None
         assert self.tree is not None
-        if self._table_throws(lambda name: source.column(name) is not None):
+        if self._table_throws(lambda name: source.kind(name) is not None):
             source = _NoMissingColumnsSource(source)
         mask = _columns(self.tree, source)
         if isinstance(mask, bool):
@@ -227,6 +233,12 @@ class _NoMissingColumnsSource:
         if column is None:
             raise JsTypeError(f"column {name} not found")
         return column
+
+    def kind(self, name: str) -> pa.DataType | None:
+        kind = self._source.kind(name)
+        if kind is None:
+            raise JsTypeError(f"column {name} not found")
+        return kind
 
     def is_plain_text(self, name: str) -> bool:
         return self._source.is_plain_text(name)
@@ -323,13 +335,14 @@ def _columns(node: Node | None, source: ColumnSource) -> Mask:
     return False
 
 
-def _operand(node: Node | None, source: ColumnSource) -> pa.Array | JsValue:
-    """An Arrow column for a field, else the JS value; raises JsTypeError if neither."""
+def _operand(node: Node | None, source: ColumnSource) -> _Field | JsValue:
+    """A `_Field` for a column of `source`, else the JS value; raises JsTypeError if
+    neither."""
     if node is None or node.token.lexeme.kind is not Kind.EXPRESSION:
         raise JsTypeError("not an operand")
     if node.token.lexeme is FIELD:
-        column = source.column(field_name(node.token))
-        return UNDEFINED if column is None else column
+        name = field_name(node.token)
+        return UNDEFINED if source.kind(name) is None else _Field(name)
     return literal(node.token)
 
 
@@ -339,9 +352,10 @@ def _unary(node: Node, source: ColumnSource) -> Mask:
         value = _operand(node.left, source)
     except JsTypeError:
         return False
-    if isinstance(value, _COLUMN):
-        name = field_name(node.left.token)  # type: ignore[union-attr]
-        return _each_value(value, test, lambda: source.encoded(name))
+    if isinstance(value, _Field):
+        column = source.column(value)
+        assert column is not None
+        return _each_value(column, test, lambda: source.encoded(value))
     return test(value)
 
 
@@ -352,24 +366,22 @@ def _relational(node: Node, source: ColumnSource) -> Mask:
         rhs = _operand(node.right, source)
     except JsTypeError:
         return False
-    left_is_column, right_is_column = (
-        isinstance(lhs, _COLUMN),
-        isinstance(rhs, _COLUMN),
-    )
+    left_is_column, right_is_column = isinstance(lhs, _Field), isinstance(rhs, _Field)
     if not left_is_column and not right_is_column:
         return _safe(lambda: compare(op, insensitive, lhs, rhs))
     if left_is_column and right_is_column:
-        pairs = zip(lhs.to_pylist(), rhs.to_pylist(), strict=True)
+        left, right = source.column(lhs), source.column(rhs)
+        assert left is not None
+        assert right is not None
+        pairs = zip(left.to_pylist(), right.to_pylist(), strict=True)
         return pa.array(
             [_safe(lambda a=a, b=b: compare(op, insensitive, a, b)) for a, b in pairs],
             pa.bool_(),
         )
     if left_is_column:
-        name, value, flipped = field_name(node.left.token), rhs, op  # type: ignore[union-attr]
+        name, value, flipped = lhs, rhs, op
     else:
-        name, value, flipped = field_name(node.right.token), lhs, _MIRRORED.get(op)  # type: ignore[union-attr]
-    column = source.column(name)
-    assert column is not None
+        name, value, flipped = rhs, lhs, _MIRRORED.get(op)
 
     def test(cell: JsValue) -> bool:
         if left_is_column:
@@ -378,7 +390,9 @@ def _relational(node: Node, source: ColumnSource) -> Mask:
 
     fast = flipped and _fast(flipped, insensitive, source, name, value)
     if fast is not None:
-        return _fill_nulls(fast, column, lambda: test(None))
+        return _fill_nulls(fast, lambda: test(None))
+    column = source.column(name)
+    assert column is not None
     return _each_value(column, test, lambda: source.encoded(name))
 
 
@@ -386,11 +400,10 @@ def _relational(node: Node, source: ColumnSource) -> Mask:
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
 
-def _fill_nulls(
-    mask: pa.Array, column: pa.Array, for_null: Callable[[], bool]
-) -> pa.BooleanArray:
-    """`mask` for cells with a value; what JS gives for null elsewhere."""
-    if column.null_count == 0:
+def _fill_nulls(mask: pa.Array, for_null: Callable[[], bool]) -> pa.BooleanArray:
+    """`mask` for cells with a value; what JS gives for null elsewhere (`_fast`
+    masks are null exactly where the cell is)."""
+    if mask.null_count == 0:
         return mask
     return pc.fill_null(mask, _safe(for_null))
 
@@ -410,27 +423,27 @@ def _fast(
 ) -> pa.Array | None:
     """`{name} <op> value` with Arrow kernels where they agree with JS; else None.
 
-    Null cells come back null (the caller fills them). Order and case-insensitive
-    matching use Arrow only on ASCII text, where its byte order and case folding
-    are JavaScript's.
+    Null cells come back null, and only they (the caller fills them). Order and
+    case-insensitive matching use Arrow only on ASCII text, where its byte order and
+    case folding are JavaScript's. Equality on text runs on its dictionary codes.
     """
-    column = source.column(name)
-    assert column is not None
-    if pa.types.is_floating(column.type):
+    kind = source.kind(name)
+    if kind is not None and pa.types.is_floating(kind):
         if insensitive or op not in _ARROW_OPS or not isinstance(value, float | str):
             return None
+        column = source.column(name)
         if isinstance(value, str) and op == "!=":  # a number is never === a string
             return pc.if_else(pc.is_valid(column), True, pa.scalar(None, pa.bool_()))
         if isinstance(value, str) and op == "=" and not js.is_numeric(value):
             return pc.equal(column, math.nan)  # strict: never equal
         return _ARROW_OPS[op](column, js.to_number(value))
-    if not pa.types.is_string(column.type) or not isinstance(value, str):
+    if kind is None or not pa.types.is_string(kind) or not isinstance(value, str):
         return None
     if op == "contains":
         if not insensitive:
-            return pc.match_substring(column, value)
+            return pc.match_substring(source.column(name), value)
         if value.isascii() and source.is_plain_text(name):
-            return pc.match_substring(column, value, ignore_case=True)
+            return pc.match_substring(source.column(name), value, ignore_case=True)
         return None
     # `!=` is always strict; a non-numeric side makes `=` strict: string equality,
     # done on the dictionary codes (one integer compare a row).
@@ -438,7 +451,8 @@ def _fast(
         encoded = source.encoded(name)
         position = pc.index(encoded.dictionary, value).as_py()
         if position < 0:
-            equal = pc.if_else(pc.is_valid(column), False, pa.scalar(None, pa.bool_()))
+            valid = pc.is_valid(encoded.indices)
+            equal = pc.if_else(valid, False, pa.scalar(None, pa.bool_()))
         else:
             equal = pc.equal(encoded.indices, position)
         return equal if op == "=" else pc.invert(equal)
@@ -448,7 +462,7 @@ def _fast(
         and value.isascii()
         and source.is_plain_text(name)
     ):
-        return _ARROW_OPS[op](column, value)
+        return _ARROW_OPS[op](source.column(name), value)
     return None
 
 

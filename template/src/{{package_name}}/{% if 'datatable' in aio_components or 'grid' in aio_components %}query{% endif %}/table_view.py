@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store import StoredTable, redis_store
+from ..store import StoredTable, redis_store, timestamp_grain
 from .filter_query import FilterQuery
 
 _ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
@@ -84,6 +84,7 @@ class TableView:
         self._positions = {name: i for i, name in enumerate(ids)}
         self._columns: dict[str, pa.Array] = {}
         self._pandas: dict[str, pd.Series] = {}  # columns converted one by one
+        self._dtypes: dict[str, Any] = {}
         self._plain: dict[str, bool] = {}
         self._encoded: dict[str, pa.DictionaryArray] = {}
         self._ranks: dict[str, pa.Array] = {}
@@ -131,6 +132,24 @@ class TableView:
         kind = self._table.schema.field(self._fields[name]).type
         return kind.value_type if pa.types.is_dictionary(kind) else kind
 
+    def kind(self, name: str) -> pa.DataType | None:
+        """The Arrow type of column `name` as `column(name)` gives it (None if there
+        is none), known without converting a column built from Arrow."""
+        if name not in self._positions:
+            return None
+        column = self._columns.get(name)
+        if column is not None:
+            return column.type
+        stored = self._stored_type(name)
+        if stored is not None and pa.types.is_timestamp(stored):
+            return pa.string()  # ISO text
+        if stored is not None and self._native(name):
+            if pa.types.is_boolean(stored):
+                return stored
+            is_number = pa.types.is_integer(stored) or pa.types.is_floating(stored)
+            return pa.float64() if is_number else pa.string()
+        return self.column(name).type  # type: ignore[union-attr]
+
     def _native(self, name: str) -> bool:
         """Whether column `name` converts from Arrow as `json_column` would from pandas
         (booleans with nulls do not: pandas reads them as objects, which become text)."""
@@ -154,6 +173,18 @@ class TableView:
             self._pandas[name] = series
         return series
 
+    def dtype(self, name: str) -> Any:
+        """The pandas dtype of column `name`, known without converting it."""
+        if self._table is None or name in self._pandas:
+            return self.series(name).dtype
+        if name not in self._dtypes:
+            if not self._native(name) and pa.types.is_boolean(self._stored_type(name)):
+                self._dtypes[name] = np.dtype(object)  # booleans with nulls
+            else:
+                empty = self._table.schema.empty_table().select([self._fields[name]])
+                self._dtypes[name] = empty.to_pandas().iloc[:, 0].dtype
+        return self._dtypes[name]
+
     def _series(self, name: str) -> pd.Series:
         """Column `name` as pandas, categoricals decoded."""
         return _decategorized(self.series(name))
@@ -161,21 +192,29 @@ class TableView:
     def is_plain_text(self, name: str) -> bool:
         """Whether a text column is ASCII only (Arrow then agrees with JS on order/case)."""
         if name not in self._plain:
-            column = self.column(name)
-            self._plain[name] = bool(
-                column is not None
-                and pa.types.is_string(column.type)
-                and pc.all(pc.string_is_ascii(column)).as_py() is not False
-            )
+            kind = self.kind(name)
+            if kind is None or not pa.types.is_string(kind):
+                self._plain[name] = False
+            else:  # repeated text: its dictionary says, without converting the column
+                values = self.encoded(name).dictionary if self._coded(name) else None
+                text = self.column(name) if values is None else values
+                self._plain[name] = (
+                    pc.all(pc.string_is_ascii(text)).as_py() is not False
+                )
         return self._plain[name]
+
+    def _coded(self, name: str) -> pa.ChunkedArray | None:
+        """Column `name` as stored, if that is dictionary-encoded text."""
+        if self._table is None or name not in self._positions:
+            return None
+        stored = self._table.column(self._fields[name])
+        return stored if _is_text_dictionary(stored.type) else None
 
     def encoded(self, name: str) -> pa.DictionaryArray:
         """Column `name` dictionary-encoded (cached): fast equality on repeated text."""
         if name not in self._encoded:
-            stored = (
-                None if self._table is None else self._table.column(self._fields[name])
-            )
-            if stored is not None and _is_text_dictionary(stored.type):
+            stored = self._coded(name)
+            if stored is not None:
                 # Parquet kept the (categorical) column's dictionary: reuse it.
                 self._encoded[name] = stored.unify_dictionaries().combine_chunks()
             else:
@@ -188,10 +227,8 @@ class TableView:
     def sort_key(self, name: str) -> pa.Array:
         """What to sort column `name` by: text by its rank among the distinct values
         (cached; integers sort several times faster), anything else as it is."""
-        column = self.column(name)
-        assert column is not None
-        if not pa.types.is_string(column.type):
-            return column
+        if not pa.types.is_string(self.kind(name)):
+            return self.column(name)  # type: ignore[return-value]
         if name not in self._ranks:
             encoded = self.encoded(name)
             distinct = pc.rank(
@@ -204,6 +241,8 @@ class TableView:
         """The rows at positions `rows` as the table's `data` (JSON values)."""
         rows = pa.array(rows, pa.int64())
         first = self._first_cells(rows)
+        if self._table is not None:
+            self._table.decode_rest()  # for the next pages
         columns = {
             name: first[name] if name in first else self._cells(name, rows)
             for name in self.ids
@@ -213,24 +252,34 @@ class TableView:
         )
 
     def _first_cells(self, rows: pa.Array) -> dict[str, pa.Array]:
-        """The native columns not shown yet, at `rows` only: a fresh worker's first
-        page decodes and converts the page, not whole columns (`StoredTable.take`).
-        The next page converts them whole, once."""
+        """The native and date columns not shown yet, at `rows` only: a fresh
+        worker's first page decodes and converts the page, not whole columns
+        (`StoredTable.take`; dates in the form their stored grain gives). The next
+        page converts them whole, once."""
+        if self._table is None:
+            return {}
         names = [
             name
             for name in self.ids
             if name not in self._columns
+            and name not in self._timestamps
             and name not in self._paged
-            and self._native(name)
+            and (self._native(name) or pa.types.is_timestamp(self._stored_type(name)))
         ]
-        if not names or self._table is None:
+        if not names:
             return {}
         self._paged.update(names)
         taken = self._table.take([self._fields[name] for name in names], rows)
-        return {
-            name: _json_arrow(_undictionary(taken[self._fields[name]]))
-            for name in names
-        }
+        cells = {}
+        for name in names:
+            column = taken[self._fields[name]]
+            fmt = self._datetime_format(name)  # from the stored grain: no decoding
+            cells[name] = (
+                _json_arrow(_undictionary(column))
+                if fmt is None
+                else _datetime_text(_whole(column), fmt)
+            )
+        return cells
 
     def _cells(self, name: str, rows: pa.Array) -> pa.Array:
         """Column `name` at `rows`, converted whole (once)."""
@@ -253,9 +302,8 @@ class TableView:
         if name not in self._formats:
             kind = self._stored_type(name)
             if kind is not None and pa.types.is_timestamp(kind):
-                arrow = self._arrow(name)
-                ticks = pc.drop_null(arrow.cast(pa.int64())).to_numpy()
-                self._formats[name] = _iso_format(ticks, kind.unit, kind.tz is not None)
+                grain = self._table.grain(self._fields[name])  # type: ignore[union-attr]
+                self._formats[name] = _iso_format(grain, kind.tz is not None)
             elif kind is not None and _is_json_like(kind):
                 self._formats[name] = None
             else:
@@ -461,7 +509,10 @@ def _json_arrow(column: Any) -> pa.Array | pa.ChunkedArray:
         return _whole(column)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         values = _whole(column.cast(pa.float64(), safe=False))
-        return pc.if_else(pc.is_finite(values), values, None)  # NaN, ±inf: null
+        finite = pc.is_finite(values)
+        if pc.all(finite).as_py() is not False:  # all finite or null: no copy
+            return values
+        return pc.if_else(finite, values, None)  # NaN, ±inf: null
     return column.cast(pa.string())  # text (kept in its chunks), or all null
 
 
@@ -476,9 +527,6 @@ def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
-
-
 def datetime_format(series: pd.Series) -> str:
     """The column's ISO 8601 form: date only for naive whole days, else with the time
     (seconds, or microseconds if some value has a fraction) and the offset if any."""
@@ -486,17 +534,17 @@ def datetime_format(series: pd.Series) -> str:
     naive = series.dt.tz_localize(None) if tz is not None else series
     values = naive.to_numpy()  # datetime64 in the series' own unit: no overflow
     ticks = values[~np.isnat(values)].view(np.int64)
-    return _iso_format(ticks, np.datetime_data(values.dtype)[0], tz is not None)
+    grain = timestamp_grain(ticks, np.datetime_data(values.dtype)[0])
+    return _iso_format(grain, tz is not None)
 
 
-def _iso_format(ticks: np.ndarray, unit: str, aware: bool) -> str:
-    """`datetime_format` of timestamps given as integer `ticks` of `unit` (the
-    offsets of time zones are whole seconds: UTC or wall ticks give one answer)."""
-    second = _PER_SECOND[unit]
-    if not aware and not (ticks % (86_400 * second)).any():
+def _iso_format(grain: str, aware: bool) -> str:
+    """`datetime_format` of timestamps of `grain` (see `timestamp_grain`; the offsets
+    of time zones are whole seconds: UTC or wall ticks give one grain)."""
+    if grain == "day" and not aware:
         return "%Y-%m-%d"
-    fraction = bool((ticks % second).any())
-    return ("%Y-%m-%dT%H:%M:%S" + ("%z" if aware else "")) + (".us" if fraction else "")
+    fraction = ".us" if grain == "fraction" else ""
+    return "%Y-%m-%dT%H:%M:%S" + ("%z" if aware else "") + fraction
 
 
 def _timestamps(series: pd.Series) -> pa.Array:
