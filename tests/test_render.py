@@ -25,6 +25,7 @@ COMPONENT_FILES = {
         f"assets/aio-{key}.css",
         f"pages/{key}.py",
         f"../../tests/test_{key}.py",
+        f"../../tests/test_{key}_page.py",
     ]
     for key in AVAILABLE
 }
@@ -35,11 +36,16 @@ COMPONENT_FILES["datatable"] += [
 ]
 COMPONENT_FILES["grid"] += [
     "query/filter_model.py",
+    "../../tests/grid_calls.py",
     "../../tests/test_grid_browser.py",
     "../../benchmarks/bench_grid.py",
 ]
-COMPONENT_FILES["upload"] += ["../../tests/test_upload_browser.py"]
+COMPONENT_FILES["upload"] += [
+    "../../tests/upload_calls.py",
+    "../../tests/test_upload_browser.py",
+]
 COMPONENT_FILES["graph"] += [
+    "../../tests/graph_in_browser.py",
     "../../tests/test_graph_browser.py",
     "../../benchmarks/bench_graph.py",
 ]
@@ -50,6 +56,8 @@ TABLE_ENGINE = [
     "query/js.py",
     "query/filter_query.py",
     "query/table_view.py",
+    "query/substring.py",
+    "../../tests/test_substring.py",
     "../../benchmarks/measure.py",
 ]
 # The Explorer page composes upload, a table and graph: it needs two of the three.

@@ -201,6 +201,8 @@ def test_adding_and_removing_a_component(template_clone: Path, tmp_path: Path) -
         package / "query" / "filter_model.py",
         project / "tests" / "test_grid.py",
         project / "tests" / "test_grid_browser.py",
+        project / "tests" / "test_grid_page.py",
+        project / "tests" / "grid_calls.py",
     ]
     edit_user_files(project)
 

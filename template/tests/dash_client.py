@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import dash
 from dash import Dash
 
 
@@ -116,3 +118,32 @@ def texts(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from texts(value)
+
+
+def props_of(layout: str, component_id: str | dict[str, Any]) -> dict[str, Any]:
+    """The props of the component with `component_id` in a served layout (JSON);
+    empty if there is none."""
+
+    def walk(node: Any) -> dict[str, Any] | None:
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == component_id:
+                return node["props"]
+            node = list(node.values())
+        for child in node if isinstance(node, list) else []:
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    return walk(json.loads(layout)) or {}
+
+
+@contextmanager
+def registered_page(name: str, path: str, layout: Callable[..., Any]) -> Iterator[str]:
+    """A test-only page of the running app at `path` while the block runs: components
+    tested on a layout of their own, not on a sample page (which is yours to change)."""
+    dash.register_page(name, path=path, name=name, layout=layout)
+    try:
+        yield path
+    finally:
+        dash.page_registry.pop(name, None)

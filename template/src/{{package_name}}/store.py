@@ -442,13 +442,16 @@ def timestamp_grain(ticks: np.ndarray, unit: str) -> str:
     return "fraction" if (ticks % second).any() else "second"
 
 
+def _column_grain(column: pa.ChunkedArray, unit: str) -> str:
+    """`timestamp_grain` of a timestamp column's values, nulls aside."""
+    return timestamp_grain(pc.drop_null(column.cast(pa.int64())).to_numpy(), unit)
+
+
 def _with_grains(table: pa.Table) -> pa.Table:
     """`table` with the grain of each timestamp column in its schema metadata: a
     fresh worker then knows how to show a column's dates without decoding it."""
     grains = {
-        field.name: timestamp_grain(
-            pc.drop_null(column.cast(pa.int64())).to_numpy(), field.type.unit
-        )
+        field.name: _column_grain(column, field.type.unit)
         for field, column in zip(table.schema, table.columns, strict=True)
         if pa.types.is_timestamp(field.type)
     }
@@ -566,10 +569,8 @@ class StoredTable:
         the frame was saved, so nothing is decoded; else learnt from its values."""
         grain = self._grains.get(name)
         if grain is None:
-            ticks = pc.drop_null(self.column(name).cast(pa.int64())).to_numpy()
-            grain = self._grains[name] = timestamp_grain(
-                ticks, self.schema.field(name).type.unit
-            )
+            unit = self.schema.field(name).type.unit
+            grain = self._grains[name] = _column_grain(self.column(name), unit)
         return grain
 
     def column(self, name: str) -> pa.ChunkedArray:

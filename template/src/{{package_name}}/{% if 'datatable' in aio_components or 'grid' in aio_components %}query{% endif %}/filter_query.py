@@ -36,6 +36,7 @@ from .grammar import (
     parse,
 )
 from .js import UNDEFINED, JsTypeError, JsValue
+from .substring import contains
 
 Mask = pa.BooleanArray | pa.ChunkedArray | bool  # a constant stands for every row
 
@@ -441,9 +442,9 @@ def _fast(
         return None
     if op == "contains":
         if not insensitive:
-            return pc.match_substring(source.column(name), value)
+            return contains(source.column(name), value)
         if value.isascii() and source.is_plain_text(name):
-            return pc.match_substring(source.column(name), value, ignore_case=True)
+            return contains(pc.ascii_lower(source.column(name)), value.lower())
         return None
     # `!=` is always strict; a non-numeric side makes `=` strict: string equality,
     # done on the dictionary codes (one integer compare a row).

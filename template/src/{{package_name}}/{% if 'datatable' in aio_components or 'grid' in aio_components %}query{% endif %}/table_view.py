@@ -144,10 +144,7 @@ class TableView:
         if stored is not None and pa.types.is_timestamp(stored):
             return pa.string()  # ISO text
         if stored is not None and self._native(name):
-            if pa.types.is_boolean(stored):
-                return stored
-            is_number = pa.types.is_integer(stored) or pa.types.is_floating(stored)
-            return pa.float64() if is_number else pa.string()
+            return _json_arrow(pa.array([], stored)).type  # its rules, on no data
         return self.column(name).type  # type: ignore[union-attr]
 
     def _native(self, name: str) -> bool:
