@@ -1,4 +1,5 @@
-"""Sessions of the template repo: `uvx nox` runs lint and tests; `uvx nox -s demo` serves."""
+"""Sessions of the template repo: `uvx nox` runs lint and tests; `uvx nox -s quick` is
+the fast loop; `uvx nox -s demo` serves."""
 
 from __future__ import annotations
 
@@ -34,11 +35,32 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+# Workers for the template's tests. A rendering's own suite keeps a core busy, but
+# rendering, `uv sync`, Copier's clones and the browser's page loads wait on I/O: on two
+# cores, four workers keep both busy. Work-stealing evens out the long tests (a whole
+# generated suite) and the many short ones.
+WORKERS = "4"
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Render the template for the answer matrix and run each rendering's checks."""
     sync(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", WORKERS, "--dist", "worksteal", *session.posargs)
+
+
+@nox.session
+def quick(session: nox.Session) -> None:
+    """A fast loop: ruff, then every component rendered and its quick tier run."""
+    sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    project = ROOT / ".quick"
+    render_defaults(session, project)
+    run_in_project(session, project, "ruff", "check", ".")
+    run_in_project(session, project, "ruff", "format", "--check", ".")
+    quick_tier = "not browser and not services"
+    run_in_project(session, project, "pytest", "-m", quick_tier, *session.posargs)
 
 
 def render_defaults(session: nox.Session, dst: Path) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import copier
 import pytest
 import yaml
+from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COPIER_YML = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
@@ -50,6 +51,23 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]
+) -> Path:
+    """`make(path)` once in a test run, whichever pytest worker (-n) asks first; the
+    others wait for it and share the result. The path is returned."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # every worker's basetemp is in one folder of the run
+    path = base / name
+    with FileLock(base / f"{name}.lock"):
+        done = base / f"{name}.done"
+        if not done.exists():
+            make(path)
+            done.touch()
+    return path
+
+
 @pytest.fixture
 def copy_template(tmp_path: Path) -> Render:
     """Render the template into a fresh folder: `copy_template(**answers)`."""
@@ -61,3 +79,23 @@ def copy_template(tmp_path: Path) -> Render:
         return render(tmp_path / f"project{count}", **answers)
 
     return _render
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many tests each rendering's own suite ran (test_render records them), so a
+    change that silently drops tests shows in the output."""
+    ran = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            recorded = dict(getattr(report, "user_properties", ()))
+            if report.when == "call" and "rendering" in recorded:
+                ran[recorded["rendering"]] = recorded["ran"]
+    if ran:
+        terminalreporter.section("tests each rendering's own suite ran")
+        for rendering, selections in sorted(ran.items()):
+            shown = "; ".join(
+                f"{name}: "
+                + ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+                for name, counts in selections.items()
+            )
+            terminalreporter.write_line(f"{rendering:>24}  {shown}")

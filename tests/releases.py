@@ -7,7 +7,9 @@ clone that also carries the working tree as its last commit ("HEAD").
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -112,3 +114,42 @@ def release(repo: Path, version: str, message: str) -> Release:
     made = Release(Version(version), git(repo, "rev-parse", "HEAD"))
     git(repo, "tag", made.tag)
     return made
+
+
+def user_owned_sources(
+    repo: Path, commit: str | None, patterns: list[str]
+) -> frozenset[tuple[str, str]]:
+    """The template files at `commit` (None: the working tree) that render to a file
+    matching `patterns` (the user-owned ones), and every include they may render
+    with: (path, git blob) pairs.
+
+    Two commits with the same sources render the same user-owned files.
+    """
+    where = ["--", "template", "includes"]
+    if commit is None:
+        listed = git(
+            repo, "ls-files", "--cached", "--others", "--exclude-standard", *where
+        )
+        paths = [path for path in listed.splitlines() if (repo / path).is_file()]
+        entries = zip(
+            paths, git(repo, "hash-object", "--", *paths).split(), strict=True
+        )
+    else:
+        entries = (
+            (line.split("\t", 1)[1], line.split()[2])
+            for line in git(repo, "ls-tree", "-r", commit, *where).splitlines()
+        )
+    return frozenset(
+        (path, blob)
+        for path, blob in entries
+        if path.startswith("includes/")
+        or any(fnmatch.fnmatchcase(rendered_path(path), p) for p in patterns)
+    )
+
+
+def rendered_path(source: str) -> str:
+    """Where a template file lands in a project (any package name; a conditional name
+    as if its condition held)."""
+    path = source.removeprefix("template/").replace("{{package_name}}", "package")
+    path = re.sub(r"\{%\s*if [^%]*%\}(.*?)\{%\s*endif\s*%\}", r"\1", path)
+    return path.removesuffix(".jinja")

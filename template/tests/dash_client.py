@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -139,9 +139,12 @@ def props_of(layout: str, component_id: str | dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def registered_page(name: str, path: str, layout: Callable[..., Any]) -> Iterator[str]:
+def registered_page(name: str, path: str, layout: Any) -> Iterator[str]:
     """A test-only page of the running app at `path` while the block runs: components
-    tested on a layout of their own, not on a sample page (which is yours to change)."""
+    tested on a layout of their own, not on a sample page (which is yours to change).
+
+    `layout`: what `dash.register_page` takes, a component or a function returning one.
+    """
     dash.register_page(name, path=path, name=name, layout=layout)
     try:
         yield path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def free_port() -> int:
@@ -29,6 +32,12 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def unreachable_redis() -> redis.Redis:
+    """A client of a port nothing listens on that fails at once: redis-py's default
+    retries would make every call wait about 4 s before it fails."""
+    return redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+
+
 @contextmanager
 def running(
     command: list[str],
@@ -36,8 +45,12 @@ def running(
     log: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
+    stop: signal.Signals = signal.SIGTERM,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `command` until the block ends, once `ready()` stops raising; output to `log`."""
+    """Run `command` until the block ends, once `ready()` stops raising; output to `log`.
+
+    `stop` is the signal that ends it.
+    """
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -56,7 +69,7 @@ def running(
                 time.sleep(0.05)
         yield process
     finally:
-        process.terminate()
+        process.send_signal(stop)
         process.wait(timeout=10)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
 import shutil
@@ -95,6 +94,23 @@ def test_new_component_passes_ruff_its_tests_and_the_convention(
     subprocess.run(
         [*ruff, "format", "--check", *map(str, written)], cwd=project_copy, check=True
     )
+    (package,) = (p.name for p in (project_copy / "src").iterdir() if p.is_dir())
+    # The convention check of the new class, beside its own tests: one pytest run.
+    (project_copy / "tests" / "test_new_follows_the_convention.py").write_text(
+        "\n".join(
+            [
+                "from aio_convention import find_components, problems",
+                f"from {package}.shared_callbacks import declared_callbacks",
+                "",
+                "",
+                "def test_the_new_component_follows_the_convention():",
+                f"    components = find_components({package!r})",
+                "    (new,) = [c for c in components if c.__name__ == 'ColorPickerAIO']",
+                "    assert problems(new, declared_callbacks()) == []",
+                "",
+            ]
+        )
+    )
     # The copy's src comes first on sys.path, so its package (with the new module) wins.
     env = {
         **os.environ,
@@ -105,10 +121,11 @@ def test_new_component_passes_ruff_its_tests_and_the_convention(
             sys.executable,
             "-m",
             "pytest",
-            "-q",
+            "-v",
             "-p",
             "no:cacheprovider",
             "tests/test_color_picker.py",
+            "tests/test_new_follows_the_convention.py",
         ],
         cwd=project_copy,
         env=env,
@@ -117,21 +134,4 @@ def test_new_component_passes_ruff_its_tests_and_the_convention(
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    (package,) = (p.name for p in (project_copy / "src").iterdir() if p.is_dir())
-    check = "\n".join(
-        [
-            "from aio_convention import find_components, problems",
-            f"from {package}.shared_callbacks import declared_callbacks",
-            f"components = find_components({package!r})",
-            "print(dict((c.__name__, problems(c, declared_callbacks())) for c in components))",
-        ]
-    )
-    checked = subprocess.run(
-        [sys.executable, "-c", check],
-        cwd=project_copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert ast.literal_eval(checked.stdout.strip())["ColorPickerAIO"] == []
+    assert "::test_the_new_component_follows_the_convention PASSED" in tests.stdout
