@@ -33,21 +33,27 @@ COMPONENT_FILES = {
 COMPONENT_FILES["datatable"] += [
     "../../tests/test_datatable_native.py",
     "../../tests/test_datatable_filter_props.py",
+    "../../tests/test_datatable_hostile.py",
     "../../benchmarks/bench_datatable.py",
+    "../../benchmarks/bench_filters.py",
 ]
 COMPONENT_FILES["grid"] += [
     "query/filter_model.py",
     "../../tests/grid_calls.py",
     "../../tests/test_grid_browser.py",
+    "../../tests/test_grid_hostile.py",
     "../../benchmarks/bench_grid.py",
 ]
 COMPONENT_FILES["upload"] += [
     "../../tests/upload_calls.py",
     "../../tests/test_upload_browser.py",
+    "../../tests/test_upload_hostile.py",
+    "../../benchmarks/bench_upload.py",
 ]
 COMPONENT_FILES["graph"] += [
     "../../tests/graph_in_browser.py",
     "../../tests/test_graph_browser.py",
+    "../../tests/test_graph_hostile.py",
     "../../benchmarks/bench_graph.py",
 ]
 # The table engine comes with either table component.
@@ -75,6 +81,7 @@ ALWAYS = [
     "tests/test_app.py",
     "tests/test_settings.py",
     "tests/test_store.py",
+    "tests/test_store_faults.py",
     "tests/test_main.py",
     "tests/services.py",
     "tests/aio_convention.py",

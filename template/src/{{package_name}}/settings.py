@@ -3,15 +3,118 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote_plus, urlsplit
+
+import redis
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,15}")
+# Query parameters of a Redis URL whose values `redact` shows: none can hold a secret.
+_HARMLESS = frozenset(
+    {
+        "db",
+        "protocol",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "socket_keepalive",
+        "health_check_interval",
+        "max_connections",
+        "retry_on_timeout",
+        "ssl_cert_reqs",
+        "ssl_check_hostname",
+    }
+)
+# Shortest STORE_KEY_SECRET accepted: a guessable secret would make keys guessable.
+MIN_SECRET_LENGTH = 16
 
 
 class SettingsError(ValueError):
     """An environment variable holds a value the app cannot use."""
+
+
+def redact(url: str) -> str:
+    """`url` without its secrets, safe for logs and messages: the password (or a
+    user given alone) before the host, anything but digits where the port goes, and
+    the value of every query parameter but a few harmless ones (`?password=`,
+    `?username=`, in any case or encoding, show as `***`)."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: nothing else is safe to show
+        return f"{scheme}://***" if _SCHEME.fullmatch(scheme) else "***"
+    if not parts.scheme or not scheme:
+        return url  # no URL (e.g. "fakeredis (in-process)")
+    path = parts.path
+    if parts.scheme != "unix" and not re.fullmatch(r"/?\d*", path):
+        path = "/***"  # a database is a number; anything else may be a typo'd secret
+    shown = f"{parts.scheme}://{_redacted_netloc(parts.netloc)}{path}"
+    if parts.query:
+        shown += "?" + "&".join(map(_redacted_param, parts.query.split("&")))
+    return shown + ("#***" if parts.fragment else "")
+
+
+def _redacted_netloc(netloc: str) -> str:
+    userinfo, at, host = netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        userinfo = f"{user}:***" if colon else "***"  # alone, it may be a password
+    name, colon, port = host.rpartition(":")
+    if colon and not name.endswith("]") and "]" in port:
+        name, colon, port = host, "", ""  # an IPv6 address without a port
+    if colon and not port.isdigit():
+        host = f"{name}:***"  # e.g. "user:password" with the "@host" forgotten
+    return f"{userinfo}{at}{host}"
+
+
+def _redacted_param(param: str) -> str:
+    if not param:
+        return param
+    name, equals, _ = param.partition("=")
+    if not equals:
+        return "***"  # a bare word: perhaps a password pasted in the wrong place
+    if unquote_plus(name).strip().lower() in _HARMLESS:
+        return param
+    return f"{name}=***" if re.fullmatch(r"[\w%.-]{1,64}", name) else "***=***"
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (e.g. an error message from Redis) with every part of `url` that
+    `redact` hides replaced by `***`, however it is quoted."""
+    for secret in sorted(_secrets_in(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _secrets_in(url: str) -> set[str]:
+    """The parts of `url` that `redact` hides, as written and decoded."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return {url}
+    if not parts.scheme or "://" not in url:
+        return set()  # no URL (e.g. "fakeredis (in-process)")
+    found = {parts.fragment}
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at:
+        user, colon, password = userinfo.partition(":")
+        found.add(password if colon else user)
+    _, colon, port = host.rpartition(":")
+    if colon and not port.isdigit() and "]" not in port:
+        found.add(port)
+    if parts.scheme != "unix" and not re.fullmatch(r"/?\d*", parts.path):
+        found.add(parts.path.lstrip("/"))
+    for param in parts.query.split("&"):
+        name, equals, value = param.partition("=")
+        if not equals:
+            found.add(name)
+        elif unquote_plus(name).strip().lower() not in _HARMLESS:
+            found.add(value)
+    found |= {unquote_plus(secret) for secret in found}
+    return {secret for secret in found if secret}
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -43,9 +146,29 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     if not raw:
         return None
     if not raw.startswith(("redis://", "rediss://", "unix://")):
-        scheme = raw.split("://", 1)[0] if "://" in raw else raw[:12]
+        # Never echo the value: it may be a password pasted without its URL.
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        got = repr(scheme) if _SCHEME.fullmatch(scheme) else "no scheme"
         raise SettingsError(
-            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {scheme!r})"
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {got})"
+        )
+    try:  # what the store will do with it, short of connecting
+        redis.ConnectionPool.from_url(raw).make_connection().disconnect()
+    except (ValueError, TypeError):
+        # redis-py's and urllib's messages may quote a misplaced password.
+        raise SettingsError(
+            f"REDIS_URL={redact(raw)} is not a valid Redis URL: check its host, "
+            "port, database and parameters"
+        ) from None
+    return raw
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or None
+    if raw is not None and len(raw) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{name} is too short ({len(raw)} characters, at least "
+            f"{MIN_SECRET_LENGTH}): use a long random string (openssl rand -hex 32)"
         )
     return raw
 
@@ -62,9 +185,19 @@ class Settings:
     - `STORE_CACHE_MB`: per-process cache of decoded values (default 256 MiB).
     - `STORE_MAX_VALUE_MB`: largest value the store accepts (default 512, Redis' cap).
     - `STORE_PREFIX`: namespace of the store's Redis keys (default `dash-aio`).
+    - `STORE_KEY_SECRET`: what the store's keys are derived with (HMAC of the data),
+      so that nobody outside the deployment can compute a key from a file they
+      guess; the same in every worker. Unset: `SECRET_KEY`; both unset: a random
+      secret the store keeps in Redis (per process on fakeredis).
+    - `STORE_TIMEOUT_MS`: how long a request waits for Redis to connect or answer
+      before the store reports it unreachable (default 2,000 ms; writing a value
+      may take longer: its bytes may need that time to travel).
     - `SECRET_KEY`: Flask's secret key; unset means a random key per process.
     - `MAX_REQUEST_MB`: largest request body the server reads (default 100 MiB: an
       upload of 50 MiB travels base64-encoded, ~67 MiB); larger ones get 413.
+    - `MAX_REQUEST_VALUES`: most values (array items, object members) a JSON request
+      body may hold (default 1,000,000; Python takes ~0.1 s to parse that many, and
+      seconds for the 20 million tiny ones 60 MB can hold); more get 413.
     """
 
     port: int = 8050
@@ -74,8 +207,21 @@ class Settings:
     store_cache_mb: int = 256
     store_max_value_mb: int = 512
     store_prefix: str = "dash-aio"
+    store_key_secret: str | None = None
+    store_timeout_ms: int = 2000
     secret_key: str | None = None
     max_request_mb: int = 100
+    max_request_values: int = 1_000_000
+
+    def __repr__(self) -> str:  # never shows a secret, e.g. in a traceback
+        shown = {
+            **vars(self),
+            "redis_url": self.redis_url and redact(self.redis_url),
+            "store_key_secret": self.store_key_secret and "***",
+            "secret_key": self.secret_key and "***",
+        }
+        fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
+        return f"Settings({fields})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +244,13 @@ class Settings:
                 env, "STORE_MAX_VALUE_MB", cls.store_max_value_mb, 1, 512
             ),
             store_prefix=prefix,
+            store_key_secret=_secret(env, "STORE_KEY_SECRET"),
+            store_timeout_ms=_int(
+                env, "STORE_TIMEOUT_MS", cls.store_timeout_ms, 10, 60_000
+            ),
             secret_key=env.get("SECRET_KEY") or None,
             max_request_mb=_int(env, "MAX_REQUEST_MB", cls.max_request_mb, 1, 4096),
+            max_request_values=_int(
+                env, "MAX_REQUEST_VALUES", cls.max_request_values, 1_000, 2**40
+            ),
         )

@@ -1,4 +1,4 @@
-"""redis_store: values in Redis under the hash of their bytes, with a bounded cache.
+"""redis_store: values in Redis under a keyed hash of their bytes, with a bounded cache.
 
 Template-owned. `redis_store.save(value) -> key` and `redis_store.load(key)` keep the
 shape of the Dash docs' recipe, so its examples work unchanged:
@@ -13,14 +13,30 @@ shape of the Dash docs' recipe, so its examples work unchanged:
   shows a page of dates without decoding the whole column.
 - Anything else is JSON (plotly's encoder, so numpy and pandas scalars work); nothing
   is ever pickled, so a value read back can never run code.
-- The key is the SHA-256 of the stored bytes: equal values are stored once, a key can
-  never point at other data, and every cold load verifies the bytes it got. SHA-256 is
-  hardware-accelerated on current x86 and ARM CPUs (faster than BLAKE2 here).
+- The key is an HMAC-SHA256 of the stored bytes under a server secret
+  (`STORE_KEY_SECRET`, else `SECRET_KEY`, else a random secret the store keeps in
+  Redis for every process that shares it): equal values are stored once, a key can
+  never point at other data, every cold load verifies the bytes it got, and nobody
+  outside the deployment can compute the key of a file they guess, so a key is only
+  known to whom it was given. Keys of releases before 0.7.0 (plain SHA-256, which
+  anyone could compute) are never read: their data expires unused, and a page that
+  still holds one is asked to reload.
 - Each value is one Redis string (a type tag + payload) written with its TTL in one
-  SET, so nothing is ever half-written. Loading refreshes the TTL (`STORE_TTL_SECONDS`,
-  default 24 h): live sessions keep their data, abandoned data expires.
-- Decoded values are cached per process, bounded by bytes (`STORE_CACHE_MB`). A cache
-  hit makes no Redis round trip; it refreshes the TTL at most every `ttl / 10`.
+  SET, so nothing is ever half-written. Using a value refreshes its TTL
+  (`STORE_TTL_SECONDS`, default 24 h): live sessions keep their data, abandoned data
+  expires.
+- Redis is the truth, the per-process cache only saves decoding: a cache hit asks
+  Redis whether the value is still there (one EXPIRE, no payload, which also renews
+  its TTL and shows Redis' LRU eviction that the value is in use), so when Redis
+  loses data (a restart, eviction) every worker says so on its next request, instead
+  of some serving it from memory while others cannot. That round trip is what a hit
+  costs (bench_store.py: ~0.04 ms on a local, busy Redis, ~0.4 ms on an idle one;
+  the network's round trip on another host).
+- Decoded values are cached per process, bounded by bytes (`STORE_CACHE_MB`) as
+  measured from the memory they hold, again as they grow (see `_ByteBoundedCache`).
+- Redis that does not answer within `STORE_TIMEOUT_MS` (default 2 s) is reported
+  unreachable (`StoreUnavailableError`, naming the URL without its secrets): a paused
+  or overloaded Redis costs a request that long, not the 10 s it used to.
 
 The backend is chosen on first use: `REDIS_URL` (redis://, rediss://, unix://) or, when
 unset, an in-process fakeredis that warns once (it is not shared between processes).
@@ -29,10 +45,11 @@ Call `redis_store.use(client)` to point the store at a given client (tests).
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import threading
 import time
 import warnings
@@ -43,7 +60,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
@@ -53,17 +69,33 @@ import pyarrow.compute as pc
 import pyarrow.dataset  # read_table imports it lazily: pay that at startup instead
 import pyarrow.parquet as pq
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from .settings import Settings
+from .settings import MIN_SECRET_LENGTH, Settings, redact, scrub
 
 _PARQUET = b"P1"  # type tags: the first two bytes of every stored value
 _JSON = b"J1"
 _KEY = re.compile(r"[0-9a-f]{64}")
+# Redis names: "{prefix}:v2:{namespace}:{key}", the namespace one per key secret, so
+# that a key made under another secret is unknown (reload), never corrupt. "v1"
+# names (plain SHA-256 keys, before 0.7.0) are never read.
+_SCHEMA = "v2"
+# What a configured secret is specialised to: store keys never equal anything else
+# made with SECRET_KEY.
+_KEY_CONTEXT = b"redis_store keys"
+# Writing a value may take longer than `STORE_TIMEOUT_MS`: its bytes must travel.
+_WRITE_TIMEOUT = 10.0
 # Rows per Parquet row group: a table's first page in a fresh worker decodes the
 # groups that hold its rows, not whole columns (see `StoredTable.take`).
 _ROW_GROUP = 16_384
 # Schema metadata: the grain of each timestamp column (see `timestamp_grain`).
 _GRAINS = b"redis_store.grains"
+# A cached group is measured again when used after Arrow's memory changed by this
+# much since its last measure, or this long after it (pandas memory is not Arrow's).
+_GROWTH = 2**20
+_REMEASURE = 1.0
+_PACKAGE = __name__.split(".")[0]
 _VERIFIER = ThreadPoolExecutor(1, thread_name_prefix="redis_store-verify")
 
 
@@ -107,55 +139,173 @@ class FakeRedisWarning(UserWarning):
     """The store runs on in-process fakeredis: fine for development only."""
 
 
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+class _Rekeyed(StoreError):
+    """The key secret kept in Redis changed under an operation (another process made
+    a new one after Redis lost it): the operation runs again with the new one."""
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What store keys are made with, and where their values live in Redis."""
+
+    secret: bytes  # the HMAC key
+    namespace: str  # in every value's Redis name: one per secret
+    shared: bytes | None = None  # the random secret kept in Redis, if that is it
+
+    @classmethod
+    def of(cls, secret: bytes, shared: bytes | None = None) -> _Keys:
+        key = hmac.digest(secret, _KEY_CONTEXT, "sha256")
+        namespace = hmac.digest(key, b"namespace", "sha256").hex()[:16]
+        return cls(key, namespace, shared)
+
+    def key(self, data: bytes) -> str:
+        """The key of stored bytes `data` (the OpenSSL HMAC releases the GIL)."""
+        return hmac.digest(self.secret, data, "sha256").hex()
 
 
 @dataclass
 class _Entry:
     value: Any
-    nbytes: int
-    refreshed: float  # monotonic time of the last TTL refresh in Redis
+    base: str | None = None  # the key of the value this one is derived from
+    nbytes: int = 0  # as last measured
 
 
 class _ByteBoundedCache:
-    """Thread-safe LRU of decoded values whose total size stays under `max_bytes`."""
+    """Thread-safe LRU of decoded values whose total size stays under `max_bytes`.
+
+    Sizes are measured from the memory values hold (`_held_bytes`), not declared,
+    because values grow after they are cached: a frame loaded from Redis holds its
+    Parquet bytes, then each column it decodes; a value derived from it (a table's
+    view) its own caches. A value derived from the one under `key` is cached as
+    "key/name" in `key`'s group, which is measured as a whole (memory a derived value
+    shares with its base counts once), used together (a hit on a derived value keeps
+    its base fresh) and evicted together (a derived value keeps its base's memory
+    alive).
+
+    Values grow while they are used, after the cache handed them out: so the groups
+    used since their last measure are measured again on the next hit (on any group)
+    once Arrow's memory changed by `_GROWTH` or `_REMEASURE` seconds went by, and the
+    least recently used groups are evicted while the total is over the bound. The
+    bound can be exceeded by what requests in flight add, until the next hit.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.nbytes = 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._groups: dict[str, list[str]] = {}  # base key -> its cached keys
+        self._used: set[str] = set()  # groups used since they were last measured
+        self._measured = (0.0, 0)  # when, and Arrow's memory then
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> _Entry | None:
+    def get(self, cache_key: str) -> _Entry | None:
+        """The entry under `cache_key`, as recently used (after measuring the groups
+        used before, if they may have grown)."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: str, value: Any, nbytes: int) -> _Entry:
-        entry = _Entry(value, nbytes, time.monotonic())
-        if nbytes > self.max_bytes:
-            return entry  # would evict everything else and still not fit
-        with self._lock:
-            if key in self._entries:
-                self.nbytes -= self._entries.pop(key).nbytes
-            self._entries[key] = entry
-            self.nbytes += nbytes
-            while self.nbytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self.nbytes -= evicted.nbytes
+            entry = self._entries.get(cache_key)
+            if entry is None:
+                return None
+            if entry.base in self._entries:
+                self._entries.move_to_end(entry.base)
+            self._entries.move_to_end(cache_key)
+            group = entry.base or cache_key
+            when, arrow = self._measured
+            due = (
+                time.monotonic() - when > _REMEASURE
+                or abs(pa.total_allocated_bytes() - arrow) > _GROWTH
+            )
+            used = self._used | {group}
+            if due:  # measured now; this group stays used: it grows in this request
+                self._used = {group}
+            else:
+                self._used = used
+        if due:
+            self._measure(used)
         return entry
+
+    def put(self, cache_key: str, value: Any, base: str | None = None) -> _Entry:
+        """Cache `value` (derived from the value under `base`, if given) and measure
+        its group; a group larger than the bound is not kept."""
+        entry = _Entry(value, base)
+        group = base or cache_key
+        with self._lock:
+            self._pop(cache_key, derived=False)
+            self._entries[cache_key] = entry
+            members = self._groups.setdefault(group, [])
+            if base is None:
+                members.insert(0, cache_key)  # measured first: see `_measure`
+            else:
+                members.append(cache_key)
+            self._used.add(group)
+        self._measure({group})
+        return entry
+
+    def measure(self, key: str | None = None) -> int:
+        """Measure the value under `key` and what is derived from it (default: every
+        value) now, evict what no longer fits, and return the total."""
+        self._measure(set(self._groups) if key is None else {key})
+        return self.nbytes
+
+    def _measure(self, groups: set[str]) -> None:
+        with self._lock:
+            self._measured = (time.monotonic(), pa.total_allocated_bytes())
+            members = {
+                group: [(key, self._entries[key]) for key in self._groups[group]]
+                for group in groups
+                if group in self._groups  # else evicted meanwhile
+            }
+        sizes, again = {}, set()
+        for group, entries in members.items():
+            seen: set[int] = set()
+            try:  # base first: what a derived value shares with it counts there
+                sizes[group] = [_held_bytes(entry.value, seen) for _, entry in entries]
+            except RuntimeError:  # a dict grew under the walk: measure next time
+                again.add(group)
+        with self._lock:
+            self._used |= again
+            for group, measured in sizes.items():
+                for (key, entry), size in zip(members[group], measured, strict=True):
+                    if self._entries.get(key) is entry:
+                        self.nbytes += size - entry.nbytes
+                        entry.nbytes = size
+                # A group over the bound on its own goes first, not all the others.
+                if sum(measured) > self.max_bytes:
+                    self._drop(group)
+            while self.nbytes > self.max_bytes and self._entries:
+                self._pop(next(iter(self._entries)), derived=True)
+
+    def discard(self, key: str) -> None:
+        """Forget the value under `key` and every value derived from it."""
+        with self._lock:
+            self._drop(key)
+
+    def _drop(self, group: str) -> None:
+        """Forget a group (lock held)."""
+        for cache_key in list(self._groups.get(group, [])):
+            self._pop(cache_key, derived=True)
+
+    def _pop(self, cache_key: str, derived: bool) -> None:
+        """Forget `cache_key` (and, with `derived`, what is derived from it)."""
+        entry = self._entries.pop(cache_key, None)
+        if entry is None:
+            return
+        self.nbytes -= entry.nbytes
+        group = entry.base or cache_key
+        members = self._groups.get(group, [])
+        members.remove(cache_key)
+        if derived and entry.base is None:
+            for member in members:  # they hold the base's memory: it goes with them
+                self.nbytes -= self._entries.pop(member).nbytes
+            members.clear()
+        if not members:
+            self._groups.pop(group, None)
+            self._used.discard(group)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._groups.clear()
+            self._used.clear()
             self.nbytes = 0
 
     def __len__(self) -> int:
@@ -163,37 +313,55 @@ class _ByteBoundedCache:
 
 
 class RedisStore:
-    """Content-addressed storage of DataFrames and JSON values in Redis.
+    """Keyed-hash addressed storage of DataFrames and JSON values in Redis.
 
     Settings come from the environment on first use (see `settings.py`); tests and apps
     can call `use()` or `configure()` first.
     """
 
     def __init__(self) -> None:
-        self._client: redis.Redis | None = None
+        self._client: redis.Redis | None = None  # reads and small commands
+        self._writer: redis.Redis | None = None  # writes of values: a longer timeout
         self._settings: Settings | None = None
         self._url = ""
         self._cache = _ByteBoundedCache(0)
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self._keys: _Keys | None = None
+        self._keys_lock = threading.Lock()
+        self._owned = False  # whether the store made its clients (it closes them)
+        self._stalled_until = 0.0  # monotonic time until which Redis is not asked
 
     # -- configuration ---------------------------------------------------------------
 
     def configure(self, settings: Settings | None = None) -> None:
         """Forget the backend and cache; the next call reads `settings` (or the env)."""
         with self._lock:
+            self._disconnect()
             self._settings = settings
-            self._client = None
+            self._keys = None
             self._cache = _ByteBoundedCache(0)
 
     def use(self, client: redis.Redis, settings: Settings | None = None) -> None:
         """Point the store at `client` (e.g. a fakeredis or test Redis) from now on."""
         settings = settings or self._settings or Settings.from_env()
         with self._lock:
+            self._disconnect()
             self._settings = settings
-            self._client = client
+            self._client = self._writer = client
             self._url = "the client given to redis_store.use()"
+            self._keys = None
             self._cache = _ByteBoundedCache(settings.store_cache_mb * 2**20)
+
+    def _disconnect(self) -> None:
+        """Close the clients the store made (not one given to `use()`: the caller's)."""
+        if self._owned:
+            for client in (self._client, self._writer):
+                if client is not None:
+                    client.close()  # twice for fakeredis (both): harmless
+        self._client = self._writer = None
+        self._owned = False
+        self._stalled_until = 0.0
 
     @property
     def settings(self) -> Settings:
@@ -224,7 +392,8 @@ class RedisStore:
                 settings = self._settings or Settings.from_env()
                 self._settings = settings
                 self._cache = _ByteBoundedCache(settings.store_cache_mb * 2**20)
-                self._client, self._url = _client_for(settings)
+                self._client, self._writer, self._url = _clients_for(settings)
+                self._owned = True
             return self._client
 
     # -- public API ------------------------------------------------------------------
@@ -232,15 +401,17 @@ class RedisStore:
     def ping(self) -> bool:
         """Whether the backend answers right now."""
         try:
-            return bool(self._connect().ping())
-        except redis.RedisError:
+            client = self._connect()
+            with self._redis():
+                return bool(client.ping())
+        except StoreError:
             return False
 
     def save(self, value: Any) -> str:
         """Store `value` (a DataFrame or anything JSON-serialisable); return its key."""
-        client = self._connect()
+        self._connect()
         settings = self.settings
-        data, cached, nbytes = _encode(value)
+        data, cached = _encode(value)
         limit = settings.store_max_value_mb * 2**20
         if len(data) > limit:
             raise StoreValueError(
@@ -248,14 +419,7 @@ class RedisStore:
                 f"{settings.store_max_value_mb} MiB limit (STORE_MAX_VALUE_MB); "
                 "store less data"
             )
-        key = hashlib.sha256(data).hexdigest()
-        name = self._name(key)
-        with _redis_errors(self._url):
-            # Same bytes, same key: if it is there, refreshing its TTL is enough.
-            if not client.expire(name, settings.store_ttl_seconds):
-                client.set(name, data, ex=settings.store_ttl_seconds)
-        self._cache.put(key, cached, nbytes)
-        return key
+        return self._keyed(lambda keys: self._save(data, cached, keys))
 
     def load(self, key: Any) -> Any:
         """The value saved under `key`; `StoreKeyError` if it expired or never existed.
@@ -265,7 +429,12 @@ class RedisStore:
         Every call returns a value the caller may modify freely: DataFrames are
         copy-on-write copies of the cached one, JSON values are decoded anew.
         """
-        return _materialize(self._entry(key).value)
+        cached = self._entry(key).value
+        converting = isinstance(cached, _StoredFrame) and not cached.has_frame
+        value = _materialize(cached)
+        if converting:  # the cached value now holds a pandas frame too
+            self._cache.measure(key)
+        return value
 
     def derived(
         self, key: Any, name: str, build: Callable[[Any], T], *, arrow: bool = False
@@ -273,8 +442,11 @@ class RedisStore:
         """`build(load(key))`, computed once per process and cached beside the value.
 
         For read-only views of a stored value that are costly to make (e.g. the Arrow
-        columns a table filters on). What `build` returns must not be modified; its
-        `nbytes` counts against the cache bound. Expired keys raise `StoreKeyError`.
+        columns a table filters on). What `build` returns must not be modified. The
+        memory it holds counts against the cache bound, measured again as it grows:
+        the Arrow, NumPy and pandas data it reaches through containers and objects
+        of this package (others count their `nbytes`), less what the stored value
+        holds already. Expired keys raise `StoreKeyError`.
 
         With `arrow=True` (DataFrames only), `build` gets the stored frame as a
         `StoredTable` (read-only Arrow columns, decoded on first use) instead: no
@@ -284,32 +456,38 @@ class RedisStore:
         self._check(key)
         cache_key = f"{key}/{name}"
 
-        def make() -> _Entry:
-            cached = self._entry(key).value
+        def make(keys: _Keys) -> _Entry:
+            cached = self._cached(key, lambda: self._fetch(key, keys), key, keys).value
             if arrow and not isinstance(cached, _StoredFrame):
                 raise StoreValueError(
                     f"the value under key {key[:12]}… is no DataFrame"
                 )
             value = build(cached.table() if arrow else _materialize(cached))
-            return self._cache.put(cache_key, value, int(getattr(value, "nbytes", 0)))
+            return self._cache.put(cache_key, value, base=key)
 
-        return self._cached(cache_key, make, key).value
+        return self._keyed(
+            lambda keys: self._cached(cache_key, lambda: make(keys), key, keys)
+        ).value
 
     # -- internals -------------------------------------------------------------------
 
     def _check(self, key: Any) -> None:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
-            raise StoreKeyError(f"{key!r} is not a store key; reload the page")
+            shown = repr(key) if len(repr(key)) <= 80 else f"{repr(key)[:60]}…"
+            raise StoreKeyError(f"{shown} is not a store key; reload the page")
 
     def _entry(self, key: Any) -> _Entry:
         """The cache entry of the value under `key`, fetched from Redis if needed."""
         self._check(key)
-        return self._cached(key, lambda: self._fetch(key), key)
+        return self._keyed(
+            lambda keys: self._cached(key, lambda: self._fetch(key, keys), key, keys)
+        )
 
-    def _cached(self, cache_key: str, make: Callable[[], _Entry], key: str) -> _Entry:
+    def _cached(
+        self, cache_key: str, make: Callable[[], _Entry], key: str, keys: _Keys
+    ) -> _Entry:
         """The cache entry under `cache_key` (of `key`'s value), `make()`-d if absent;
-        a hit keeps `key` alive in Redis."""
-        self._connect()
+        a hit checks that Redis still holds `key` (and keeps it alive there)."""
         entry = self._cache.get(cache_key)
         if entry is None:
             with self._lock:
@@ -320,65 +498,190 @@ class RedisStore:
             finally:
                 with self._lock:
                     self._loading.pop(cache_key, None)
-        elif time.monotonic() - entry.refreshed > self.settings.store_ttl_seconds / 10:
-            # Keep live data alive in Redis without a round trip on every hit.
-            entry.refreshed = time.monotonic()
-            with _redis_errors(self._url):
-                self._connect().expire(self._name(key), self.settings.store_ttl_seconds)
+        elif not self._round_trip(
+            keys, lambda redis: redis.expire(self._name(key, keys), self._ttl)
+        ):
+            # Redis lost it: answer as every worker without it in memory does.
+            self._cache.discard(key)
+            raise self._unknown(key)
         return entry
 
-    def _name(self, key: str) -> str:
-        return f"{self.settings.store_prefix}:v1:{key}"
+    @property
+    def _ttl(self) -> int:
+        return self.settings.store_ttl_seconds
 
-    def _fetch(self, key: str) -> _Entry:
+    def _unknown(self, key: str) -> StoreKeyError:
+        return StoreKeyError(
+            f"no data under key {key[:12]}…: it expired ({self._ttl} s unused) or was "
+            "never saved here; reload the page to recreate it"
+        )
+
+    def _name(self, key: str, keys: _Keys | None = None) -> str:
+        keys = keys or self._current_keys()
+        return f"{self.settings.store_prefix}:{_SCHEMA}:{keys.namespace}:{key}"
+
+    def _save(self, data: bytes, cached: Any, keys: _Keys) -> str:
+        key = keys.key(data)
+        name = self._name(key, keys)
+        # Same bytes, same key: if it is there, refreshing its TTL is enough.
+        if not self._round_trip(keys, lambda redis: redis.expire(name, self._ttl)):
+            with self._redis():
+                assert self._writer is not None
+                self._writer.set(name, data, ex=self._ttl)
+        self._cache.put(key, cached)
+        return key
+
+    def _fetch(self, key: str, keys: _Keys) -> _Entry:
         """Read, verify and decode `key` from Redis, and cache it."""
-        ttl = self.settings.store_ttl_seconds
-        with _redis_errors(self._url):
-            data = self._connect().getex(self._name(key), ex=ttl)
+        name = self._name(key, keys)
+        data = self._round_trip(keys, lambda redis: redis.getex(name, ex=self._ttl))
         if data is None:
-            raise StoreKeyError(
-                f"no data under key {key[:12]}…: it expired ({ttl} s unused) or was "
-                "never saved here; reload the page to recreate it"
-            )
+            raise self._unknown(key)
         # Verify while decoding: both release the GIL, so a cold load pays for the
         # longer of the two, not their sum. Nothing decoded is used unverified.
-        digest = _VERIFIER.submit(lambda: hashlib.sha256(data).hexdigest())
+        digest = _VERIFIER.submit(keys.key, data)
         try:
             decoded = _decode(key, data)
         except StoreCorruptError:
             decoded = None  # a mismatch, if any, is the better explanation
-        if digest.result() != key:
+        if not hmac.compare_digest(digest.result(), key):
             raise StoreCorruptError(f"the bytes under key {key[:12]}… do not match it")
         if decoded is None:
-            return self._cache.put(key, *_decode(key, data))  # raises its own error
-        return self._cache.put(key, *decoded)
+            decoded = _decode(key, data)  # raises its own error
+        return self._cache.put(key, decoded)
+
+    @contextmanager
+    def _redis(self) -> Iterator[None]:
+        """Redis failures as store errors that say what to do, without a secret (the
+        URL redacted, and whatever of it Redis' error quotes). Redis that did not
+        answer in time is not asked again for as long: a page that makes several
+        calls while Redis is paused waits once, and so do requests meanwhile."""
+        url = self._url
+        if time.monotonic() < self._stalled_until:
+            raise StoreUnavailableError(
+                f"Redis at {redact(url)} is unreachable (no answer a moment ago); "
+                "check REDIS_URL and that Redis is running"
+            )
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if isinstance(error, redis.TimeoutError):
+                timeout = self.settings.store_timeout_ms / 1000
+                self._stalled_until = time.monotonic() + timeout
+            raise StoreUnavailableError(
+                f"Redis at {redact(url)} is unreachable ({scrub(str(error), url)}); "
+                "check REDIS_URL and that Redis is running"
+            ) from error
+        except redis.RedisError as error:
+            raise StoreError(
+                f"Redis at {redact(url)} refused the command: {scrub(str(error), url)}"
+            ) from error
+
+    # -- the key secret --------------------------------------------------------------
+
+    def _keyed(self, operation: Callable[[_Keys], T]) -> T:
+        """`operation(keys)`; once more, with the new keys, if it found that another
+        process renewed the secret kept in Redis (after Redis lost it)."""
+        try:
+            return operation(self._current_keys())
+        except _Rekeyed:
+            return operation(self._current_keys())
+
+    def _current_keys(self) -> _Keys:
+        keys = self._keys
+        if keys is None:
+            settings = self.settings
+            with self._keys_lock:
+                if self._keys is None:
+                    secret = settings.store_key_secret or settings.secret_key
+                    # A short SECRET_KEY (e.g. "dev") would make keys guessable:
+                    # then the secret kept in Redis, as if none were set.
+                    if secret and len(secret) >= MIN_SECRET_LENGTH:
+                        self._keys = _Keys.of(secret.encode())
+                    else:
+                        self._keys = self._shared_keys(secrets.token_hex(32).encode())
+                keys = self._keys
+        return keys
+
+    def _secret_name(self) -> str:
+        return f"{self.settings.store_prefix}:key-secret"
+
+    def _shared_keys(self, offer: bytes) -> _Keys:
+        """The keys of the secret kept in Redis, which is `offer` if there was none.
+
+        With no secret configured, every process sharing a Redis agrees on this one,
+        which only Redis' clients can read (who can read the data anyway)."""
+        name = self._secret_name()
+        with self._redis():
+            pipe = self._connect().pipeline(transaction=False)
+            pipe.set(name, offer, nx=True)  # no TTL: volatile-* eviction keeps it
+            pipe.get(name)
+            _, stored = pipe.execute()
+        secret = stored or offer  # deleted in between: the next round trip says so
+        return _Keys.of(secret, shared=secret)
+
+    def _round_trip(self, keys: _Keys, command: Callable[[Any], Any]) -> Any:
+        """What `command(client)` returns. With a secret kept in Redis, the same round
+        trip checks it is still `keys`'s: raises `_Rekeyed` if it changed."""
+        client = self._connect()
+        with self._redis():
+            if keys.shared is None:
+                return command(client)
+            pipe = client.pipeline(transaction=False)
+            command(pipe)
+            pipe.get(self._secret_name())
+            result, stored = pipe.execute()
+        if stored != keys.shared:
+            self._renew_keys(keys, stored)
+        return result
+
+    def _renew_keys(self, seen: _Keys, stored: bytes | None) -> None:
+        """Redis does not hold `seen`'s secret: it lost it (offer it back) or another
+        process made a new one (use it). Raise `_Rekeyed` if the keys changed."""
+        assert seen.shared is not None  # only a secret kept in Redis is checked
+        with self._keys_lock:
+            if self._keys is seen:
+                renewed = (
+                    self._shared_keys(seen.shared)
+                    if stored is None
+                    else _Keys.of(stored, shared=stored)
+                )
+                if renewed.shared != seen.shared:
+                    self._keys = renewed
+                    # Values cached under the old keys: no page can name them now.
+                    self._cache.clear()
+            current = self._keys
+        if current is not seen:
+            raise _Rekeyed(
+                "the store's key secret in Redis changed twice in one request (Redis "
+                "lost its data?); reload the page"
+            )
 
 
-@contextmanager
-def _redis_errors(url: str) -> Iterator[None]:
-    """Turn Redis failures into store errors that say what to do."""
-    try:
-        yield
-    except (redis.ConnectionError, redis.TimeoutError) as error:
-        raise StoreUnavailableError(
-            f"Redis at {redact(url)} is unreachable ({error}); check REDIS_URL and "
-            "that Redis is running"
-        ) from error
-    except redis.RedisError as error:
-        raise StoreError(
-            f"Redis at {redact(url)} refused the command: {error}"
-        ) from error
-
-
-def _client_for(settings: Settings) -> tuple[redis.Redis, str]:
-    if settings.redis_url:
-        client = redis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=2,
-            socket_timeout=10,
-            health_check_interval=30,
-        )
-        return client, settings.redis_url
+def _clients_for(settings: Settings) -> tuple[redis.Redis, redis.Redis, str]:
+    """The reading and the writing client for `settings`, and the URL they use."""
+    url = settings.redis_url
+    if url:
+        timeout = settings.store_timeout_ms / 1000
+        # A command whose connection Redis closed under it (a restart) is retried
+        # once, at once, on a new one; a timeout is not: a paused Redis costs one
+        # timeout, not several (whatever redis-py's default retries become).
+        options = {
+            "socket_connect_timeout": timeout,
+            "health_check_interval": 30,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        }
+        try:
+            reader = redis.Redis.from_url(url, socket_timeout=timeout, **options)
+            writer = redis.Redis.from_url(
+                url, socket_timeout=max(timeout, _WRITE_TIMEOUT), **options
+            )
+        except (ValueError, TypeError):  # their messages may quote a password
+            raise StoreError(
+                f"REDIS_URL={redact(url)} is not a valid Redis URL: check its host, "
+                "port, database and parameters"
+            ) from None
+        return reader, writer, url
     import fakeredis
 
     warnings.warn(
@@ -388,11 +691,12 @@ def _client_for(settings: Settings) -> tuple[redis.Redis, str]:
         FakeRedisWarning,
         stacklevel=4,
     )
-    return fakeredis.FakeRedis(), "fakeredis (in-process)"
+    client = fakeredis.FakeRedis()
+    return client, client, "fakeredis (in-process)"
 
 
-def _encode(value: Any) -> tuple[bytes, Any, int]:
-    """Bytes to store for `value`, what to cache for it, and the cached size."""
+def _encode(value: Any) -> tuple[bytes, Any]:
+    """Bytes to store for `value`, and what to cache for it."""
     if isinstance(value, pd.DataFrame):
         table = _with_grains(_arrow(value))
         sink = pa.BufferOutputStream()
@@ -411,7 +715,6 @@ def _encode(value: Any) -> tuple[bytes, Any, int]:
         return (
             _PARQUET + sink.getvalue().to_pybytes(),
             _StoredFrame(frame=value.copy(deep=False)),
-            table.nbytes,
         )
     try:
         payload = json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder).encode()
@@ -420,7 +723,7 @@ def _encode(value: Any) -> tuple[bytes, Any, int]:
             f"a {type(value).__name__} cannot be stored: {error}. Store a DataFrame or "
             "a JSON-serialisable value"
         ) from error
-    return _JSON + payload, payload, len(payload)
+    return _JSON + payload, payload
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
@@ -491,16 +794,15 @@ def _repeats(column: pa.ChunkedArray, sample: int = 10_000) -> bool:
     return pc.count_distinct(head).as_py() <= len(head) // 2
 
 
-def _decode(key: str, data: bytes) -> tuple[Any, int]:
-    """What to cache for stored `data`: a DataFrame, or JSON bytes; and its size."""
+def _decode(key: str, data: bytes) -> Any:
+    """What to cache for stored `data`: a DataFrame, or JSON bytes."""
     tag = data[:2]
     if tag == _JSON:
-        return data[2:], len(data) - 2
+        return data[2:]
     if tag != _PARQUET:
         raise StoreCorruptError(f"the value under key {key[:12]}… has an unknown type")
     try:
-        table = StoredTable.parquet(pa.py_buffer(data).slice(2))  # no copy
-        return _StoredFrame(table=table), table.nbytes
+        return _StoredFrame(table=StoredTable.parquet(pa.py_buffer(data).slice(2)))
     except (pa.ArrowException, OSError, ValueError) as error:
         raise StoreCorruptError(
             f"the value under key {key[:12]}… is unreadable: {error}"
@@ -728,6 +1030,11 @@ class _StoredFrame:
         self._frame, self._table = frame, table
         self._lock = threading.Lock()
 
+    @property
+    def has_frame(self) -> bool:
+        """Whether the pandas frame is made already."""
+        return self._frame is not None
+
     def frame(self) -> pd.DataFrame:
         with self._lock:
             if self._frame is None:
@@ -748,6 +1055,91 @@ def _materialize(cached: Any) -> Any:
     if isinstance(cached, bytes):
         return json.loads(cached)
     return cached.frame().copy(deep=False)
+
+
+def _held_bytes(value: Any, seen: set[int]) -> int:
+    """The bytes of memory `value` holds: Arrow buffers, NumPy arrays, pandas data and
+    bytes, reached through containers and the objects of this package (other objects
+    count their `nbytes`, if they have one; the Python objects in an object array are
+    not counted). Each buffer counts once across the calls sharing `seen` (by
+    address), so memory shared by two values counts once."""
+    total = 0
+    # Walked objects by id, kept alive: Arrow hands out a new wrapper object for each
+    # chunk and buffer, whose id a later one could reuse once it is freed.
+    walked: dict[int, Any] = {}
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, (str, int, float)) or id(item) in walked:
+            continue
+        walked[id(item)] = item
+        if isinstance(item, pa.Buffer):
+            total += _once(item.address, item.size, seen)
+        elif isinstance(item, pa.ChunkedArray):
+            stack.extend(item.chunks)
+        elif isinstance(item, pa.Array):
+            stack.extend(item.buffers())  # a child array's too
+            if isinstance(item, pa.DictionaryArray):
+                stack.append(item.dictionary)
+        elif isinstance(item, (pa.Table, pa.RecordBatch)):
+            stack.extend(item.columns)
+        elif isinstance(item, np.ndarray):
+            while isinstance(item.base, np.ndarray):  # a view: what it views
+                item = item.base
+            total += _once(item.__array_interface__["data"][0], item.nbytes, seen)
+        elif isinstance(item, (bytes, bytearray)):
+            total += _once(id(item), len(item), seen)
+        elif isinstance(item, (pd.DataFrame, pd.Series, pd.Index)):
+            stack.extend(_pandas_parts(item))
+        elif isinstance(item, pd.api.extensions.ExtensionArray):
+            parts = _array_parts(item)
+            if parts is None:
+                total += item.nbytes  # e.g. masked arrays: made for pandas alone
+            else:
+                stack.extend(parts)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif type(item).__module__.split(".")[0] == _PACKAGE:
+            if not isinstance(item, (RedisStore, _ByteBoundedCache)):
+                stack.extend(getattr(item, "__dict__", {}).values())
+        elif isinstance(getattr(item, "nbytes", None), int):
+            total += item.nbytes
+    return total
+
+
+def _once(address: int, size: int, seen: set[int]) -> int:
+    if address in seen:
+        return 0
+    seen.add(address)
+    return size
+
+
+def _pandas_parts(item: pd.DataFrame | pd.Series | pd.Index) -> list[Any]:
+    """The arrays that hold a pandas object's data, without copying any."""
+    if isinstance(item, pd.DataFrame):
+        return [item.index, *(column.array for _, column in item.items())]
+    if isinstance(item, pd.Series):
+        return [item.index, item.array]
+    if isinstance(item, pd.RangeIndex):
+        return []
+    if isinstance(item, pd.MultiIndex):
+        return [*item.levels, *item.codes]
+    return [item.array]
+
+
+def _array_parts(array: Any) -> list[Any] | None:
+    """The Arrow or NumPy arrays under a pandas extension array, if known."""
+    if isinstance(array, pd.arrays.ArrowExtensionArray):
+        return [array.__arrow_array__()]  # its own Arrow data, no copy
+    if isinstance(array, pd.Categorical):
+        return [array.codes, array.categories]
+    if isinstance(array, (pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)):
+        return [array.asi8]  # a view of its data
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        return [array.to_numpy()]
+    return None
 
 
 redis_store = RedisStore()

@@ -8,6 +8,11 @@ them to whole columns.
 
 JSON values map to Python as: null -> None, number -> float, string -> str,
 boolean -> bool; a missing column is `UNDEFINED`.
+
+The last section applies the rules that depend on the value alone (`String(number)`,
+`ToNumber`, `toUpperCase`, `normalizeDate`) to a whole Arrow array at once: Arrow
+kernels where they agree with JavaScript, Python only for the few values where they
+do not. The one-value functions are their reference in the tests.
 """
 
 from __future__ import annotations
@@ -15,15 +20,20 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # JS `\s` and the whitespace `ToNumber` trims (Python's `\s` and str.strip differ).
 SPACE: Final = (
     "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 LINE_END: Final = "\n\r\u2028\u2029"  # what JS `.` does not match
-_SPACE_CHARS = "".join(
+SPACE_CHARS: Final = "".join(
     chr(c) for c in range(0x10000) if re.fullmatch(f"[{SPACE}]", chr(c))
 )
 
@@ -43,9 +53,8 @@ class JsTypeError(Exception):
     """Where JavaScript would throw (e.g. `null.toString()`)."""
 
 
-_DECIMAL = re.compile(
-    r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-)
+_DECIMAL_PATTERN = r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+_DECIMAL = re.compile(_DECIMAL_PATTERN)
 _RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)")
 
 
@@ -59,7 +68,7 @@ def to_number(value: JsValue) -> float:
         return float(value)
     if value is UNDEFINED:
         return math.nan
-    text = value.strip(_SPACE_CHARS)
+    text = value.strip(SPACE_CHARS)
     if not text:
         return 0.0
     if _DECIMAL.fullmatch(text):
@@ -83,7 +92,7 @@ def is_numeric(value: JsValue) -> bool:
     if isinstance(value, bool) or value is None or value is UNDEFINED:
         return False
     if isinstance(value, str):
-        return bool(value.strip(_SPACE_CHARS)) and math.isfinite(to_number(value))
+        return bool(value.strip(SPACE_CHARS)) and math.isfinite(to_number(value))
     return math.isfinite(value)
 
 
@@ -243,3 +252,152 @@ def normalize_date(value: JsValue) -> str | None:
             else 4
         )
     return ("-" if bce else "") + full[:length]
+
+
+# -- whole columns: the rules above on Arrow arrays ----------------------------------
+# Each takes an array of distinct values (a column's dictionary: no nulls) and gives
+# one result per value.
+
+_HIGH = "[\ue000-\U0010ffff]"  # where UTF-8 byte order and UTF-16 order can differ
+
+
+def number_texts(values: pa.Array) -> pa.Array:
+    """`Number#toString()` of float64 values. Arrow writes the same shortest digits,
+    but in exponent form from 1e15 (JS: from 1e21) and "-0" for -0."""
+    texts = values.cast(pa.string())
+    magnitude = pc.abs(values)
+    python = pc.and_(
+        pc.match_substring(texts, "e"),
+        pc.and_(pc.greater_equal(magnitude, 1e-6), pc.less(magnitude, 1e21)),
+    )
+    texts = pc.if_else(pc.equal(values, 0), "0", texts)
+    return _replaced(texts, python, number_to_string, values)
+
+
+def text_numbers(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`Number(text)` of string values, and whether fast-isnumeric calls each a
+    number (not blank, finite)."""
+    trimmed = pc.utf8_trim(values, characters=SPACE_CHARS)
+    blank = pc.equal(trimmed, "")
+    numbers = pa.array(np.full(len(values), np.nan))
+    decimal = pc.match_substring_regex(trimmed, f"^(?:{_DECIMAL_PATTERN})$")
+    if pc.any(decimal).as_py():
+        numbers = pc.if_else(decimal, _decimal_numbers(trimmed, decimal), numbers)
+    numbers = pc.if_else(blank, 0.0, numbers)
+    radix = pc.match_substring_regex(trimmed, "^0[xXoObB][0-9a-fA-F]+$")
+    numbers = _replaced(numbers, radix, to_number, trimmed)
+    numeric = pc.and_(pc.invert(blank), pc.is_finite(numbers))
+    return numbers, numeric
+
+
+def _decimal_numbers(trimmed: pa.Array, decimal: pa.Array) -> pa.Array:
+    """Arrow's float parsing (correctly rounded, as JS) of the decimal texts; NaN for
+    the others."""
+    texts = pc.if_else(decimal, trimmed, "0")
+    return pc.replace_substring(texts, "Infinity", "inf").cast(pa.float64())
+
+
+def upper_texts(values: pa.Array) -> pa.Array:
+    """`String#toUpperCase()` of string values: Arrow's ASCII mapping, Python's full
+    one (with Unicode 16's additions, see `to_upper`) for non-ASCII text."""
+    upper = pc.ascii_upper(values)
+    return _replaced(upper, pc.invert(pc.string_is_ascii(values)), to_upper, values)
+
+
+# A date can only start where a line does, after spaces: 2 or 4 digits, maybe a sign.
+_DATE_START = f"(?:^|[{LINE_END}])[{SPACE}]*-?[0-9][0-9]"
+# The common form, normalised by Arrow: a 4-digit year, 2-digit fields, a valid hour,
+# minute and second (the day is checked below), an offset after the minutes (which
+# normalizeDate reads and drops).
+_ISO = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
+_OFFSET = r"(?:Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+
+
+def normalize_dates(values: pa.Array) -> pa.Array:
+    """`normalize_date` of string values (null where not a date). ISO 8601 text with
+    4-digit years is normalised by Arrow; other text that may hold a date, in Python."""
+    iso = pc.match_substring_regex(values, _ISO)
+    dates = pa.nulls(len(values), pa.string())
+    if pc.any(iso).as_py():
+        text = pc.if_else(iso, values, "2000-01-01")
+        year = pc.utf8_slice_codeunits(text, 0, 4).cast(pa.int64())
+        month = pc.utf8_slice_codeunits(text, 5, 7).cast(pa.int64())
+        day = pc.utf8_slice_codeunits(text, 8, 10).cast(pa.int64())
+        valid = pc.and_(iso, _valid_days(year, month, day))
+        body = pc.replace_substring_regex(text, _OFFSET, "")
+        body = pc.utf8_slice_codeunits(
+            pc.if_else(
+                pc.greater(pc.utf8_length(body), 10),
+                pc.utf8_replace_slice(body, 10, 11, " "),
+                body,
+            ),
+            0,
+            29,
+        )
+        dates = pc.if_else(valid, body, dates)
+    maybe = pc.and_(pc.invert(iso), pc.match_substring_regex(values, _DATE_START))
+    return _replaced(dates, maybe, normalize_date, values)
+
+
+def _valid_days(year: pa.Array, month: pa.Array, day: pa.Array) -> pa.Array:
+    """Whether each (year, month, day) is a day of the calendar (`normalize_date`'s
+    check, on whole arrays)."""
+    months = month.to_numpy()
+    years = year.to_numpy()
+    days = day.to_numpy()
+    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
+    lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0])
+    last = lengths[np.clip(months, 0, 13)] + ((months == 2) & leap)
+    return pa.array((months >= 1) & (months <= 12) & (days >= 1) & (days <= last))
+
+
+def number_dates(values: pa.Array) -> pa.Array:
+    """`normalize_date` of float64 values as `datestartswith` reads them (their
+    `Number#toString()`): only whole numbers of 2 digits or of 4 (with a sign or
+    not) read as dates, years; the rest is null without being written out."""
+    whole = pc.equal(values, pc.floor(values))
+    size = pc.abs(values)
+    years = pc.and_(
+        whole,
+        pc.or_(
+            pc.and_(pc.greater_equal(values, 10), pc.less_equal(values, 99)),
+            pc.and_(pc.greater_equal(size, 1000), pc.less_equal(size, 9999)),
+        ),
+    )
+    return _replaced(
+        pa.nulls(len(values), pa.string()),
+        years,
+        lambda v: normalize_date(number_to_string(v)),
+        values,
+    )
+
+
+def has_high(values: pa.Array) -> pa.Array:
+    """Which strings hold a character at or above U+E000: only there can Arrow's
+    (UTF-8 byte) order differ from JavaScript's (UTF-16 code unit) order."""
+    return pc.match_substring_regex(values, _HIGH)
+
+
+def _replaced(
+    result: pa.Array, where: pa.Array, rule: Callable[[Any], Any], values: pa.Array
+) -> pa.Array:
+    """`result`, with `rule(value)` in Python where `where` holds (a few values)."""
+    where = pc.fill_null(where, False)
+    if not pc.any(where).as_py():
+        return result
+    chosen = values.filter(where).to_pylist()
+    replacements = pa.array([rule(v) for v in chosen], result.type)
+    return pc.replace_with_mask(result, where, replacements)
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` is Unicode text: no lone surrogates (JavaScript strings can hold
+    them; UTF-8, Arrow and the stored data cannot)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

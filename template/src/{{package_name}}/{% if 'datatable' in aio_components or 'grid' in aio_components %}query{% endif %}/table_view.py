@@ -9,10 +9,11 @@ mask, a top-k sort and a `take` of one page, never a pandas copy.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,12 @@ from .filter_query import FilterQuery
 
 _ROW = "\x00row"  # the row number: the last sort key, so ties keep frame order
 SortBy = Sequence[Mapping[str, Any]]
+T = TypeVar("T")
+
+# The most rows one page serves: `page_size` comes from the browser, and a page is
+# JSON for every cell (a million-row page is ~100 MiB). Larger sizes are clamped.
+MAX_PAGE_SIZE: Final = 1_000
+_DISTINCT_SAMPLE = 65_536  # rows sampled to tell a column of mostly distinct values
 
 
 class RowFilter(Protocol):
@@ -39,8 +46,9 @@ class RowFilter(Protocol):
     def mask(self, source: TableView) -> pa.BooleanArray | None: ...
 
 
-# A DataTable `filter_query` (None or "" keeps every row), or any RowFilter.
-Filter = str | RowFilter | None
+# A DataTable `filter_query` (None or "" keeps every row; a string or a parsed
+# `FilterQuery`), or any RowFilter.
+Filter = str | FilterQuery | RowFilter | None
 
 
 class Page(NamedTuple):
@@ -87,9 +95,11 @@ class TableView:
         self._dtypes: dict[str, Any] = {}
         self._plain: dict[str, bool] = {}
         self._encoded: dict[str, pa.DictionaryArray] = {}
+        self._by_row: dict[str, bool] = {}  # see `slots`
         self._ranks: dict[str, pa.Array] = {}
         self._formats: dict[str, str | None] = {}
         self._timestamps: dict[str, pa.Array] = {}
+        self._derived: dict[tuple[str, str], Any] = {}
         self._paged: set[str] = set()  # columns served page-wise once, unconverted
         self._orders: OrderedDict[tuple[str, str], tuple[pa.Array, int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -221,6 +231,39 @@ class TableView:
                 self._encoded[name] = pc.dictionary_encode(column)
         return self._encoded[name]
 
+    def slots(self, name: str) -> tuple[pa.Array, pa.Array | None]:
+        """What a computation per distinct value of column `name` runs on: the
+        column's dictionary and the indices that spread its results to the rows;
+        or, for a column of mostly distinct values and no nulls, the rows themselves
+        and None (encoding 1M distinct strings takes ~0.2 s and saves nothing). Fixed
+        per column for the view's life: what `derived` keeps depends on it."""
+        if name not in self._by_row:
+            self._by_row[name] = (
+                name not in self._encoded
+                and self._coded(name) is None
+                and _mostly_distinct(self.column(name))
+            )
+        if self._by_row[name]:
+            return _whole(self.column(name)), None
+        encoded = self.encoded(name)
+        return encoded.dictionary, encoded.indices
+
+    def derived(self, name: str, what: str, build: Callable[[], T]) -> T:
+        """`build()`, made once per column `name` and `what`, and kept with the view:
+        what the filters compute from a column alone (its JS numbers, upper-cased
+        text, dates...), so that only the first query of a kind pays for it."""
+        key = (name, what)
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
+
+    def date_format(self, name: str) -> str | None:
+        """The strftime form in which column `name` holds datetimes as ISO text
+        (see `datetime_format`); None if it holds no datetimes."""
+        if name not in self._positions:
+            return None
+        return self._datetime_format(name)
+
     def sort_key(self, name: str) -> pa.Array:
         """What to sort column `name` by: text by its rank among the distinct values
         (cached; integers sort several times faster), anything else as it is."""
@@ -314,7 +357,9 @@ class TableView:
     ) -> tuple[pa.Array, int]:
         """Row numbers kept by the filter, sorted; and how many rows the filter keeps.
 
-        The filter is a DataTable `filter_query` or any `RowFilter`.
+        The filter is a DataTable `filter_query` (text, or a `FilterQuery` its caller
+        parsed once; anything else from a client is an invalid query, which keeps
+        every row) or any `RowFilter` (an object with a `memo_key`).
 
         Only the first `limit` row numbers are guaranteed (a top-k selection when that
         is cheaper than a full sort). Missing values sort last in both directions, and
@@ -322,10 +367,18 @@ class TableView:
         memoised per (query, sort) for the next page.
         """
         keys = _sort_keys(sort_by, self.ids)
-        if filter_query is None or isinstance(filter_query, str):
-            memo_filter: Any = filter_query or ""
-        else:  # a tuple never equals a query string: the two kinds never collide
-            memo_filter = (type(filter_query).__name__, filter_query.memo_key)
+        row_filter: FilterQuery | RowFilter
+        if filter_query is not None and hasattr(filter_query, "memo_key"):
+            # A tuple never equals a query string: the two kinds never collide.
+            row_filter = filter_query
+            memo_filter: Any = (type(filter_query).__name__, filter_query.memo_key)
+        else:  # a DataTable query: text, parsed or not, or anything from a client
+            if not isinstance(filter_query, FilterQuery):
+                filter_query = FilterQuery(filter_query)
+            row_filter = filter_query
+            # Queries that keep every row share one memo entry: a client's huge
+            # invalid text is not kept.
+            memo_filter = "" if filter_query.keeps_everything else filter_query.text
         memo_key = (memo_filter, repr(keys))
         with self._lock:
             memo = self._orders.get(memo_key)
@@ -335,11 +388,6 @@ class TableView:
             rows, kept = memo
             if len(rows) >= (kept if limit is None else min(limit, kept)):
                 return memo
-        row_filter = (
-            FilterQuery(filter_query)
-            if filter_query is None or isinstance(filter_query, str)
-            else filter_query
-        )
         mask = row_filter.mask(self)
         every_row = pa.array(np.arange(self.num_rows, dtype=np.int64))
         # A record batch, not a table: Arrow's select_k and sorts run ~2x faster.
@@ -374,8 +422,13 @@ class TableView:
         self, filter_query: Filter, sort_by: SortBy | None, page: int, size: int
     ) -> Page:
         """One page of records; a page past the end (the filter shrank the data)
-        falls back to the last page."""
-        size = max(_integer(size, 10), 1)
+        falls back to the last page.
+
+        `page` and `size` may be anything a client sends: the size is read by
+        `page_size` (at most MAX_PAGE_SIZE rows), and a page that is no whole number
+        is the first.
+        """
+        size = page_size(size)
         _, kept = self.order(filter_query, sort_by, limit=size)
         pages = max(-(-kept // size), 1)
         page = min(max(_integer(page, 0), 0), pages - 1)
@@ -404,24 +457,46 @@ def _take(column: pa.Array | pa.ChunkedArray, rows: pa.Array) -> pa.Array:
 
 
 def _sort_keys(sort_by: SortBy | None, ids: list[str]) -> list[tuple[str, str]]:
-    """`sort_by` as Arrow sort keys; unknown columns sort nothing (as in the table)."""
-    keys = []
-    for item in sort_by if isinstance(sort_by, list | tuple) else []:
+    """`sort_by` as Arrow sort keys; unknown columns sort nothing (as in the table),
+    and nor does a column sorted by already (it cannot break the ties it made). A
+    `sort_by` longer than the table has columns (from a client: anything) is ignored
+    whole, unread."""
+    if not isinstance(sort_by, list | tuple) or len(sort_by) > len(ids):
+        return []
+    keys: dict[str, str] = {}
+    known = set(ids)
+    for item in sort_by:
         if not isinstance(item, Mapping):
             continue
         column = str(item.get("column_id"))
         direction = item.get("direction")
-        if column in ids and direction in ("asc", "desc"):
-            keys.append((column, "ascending" if direction == "asc" else "descending"))
-    return keys
+        if column in known and direction in ("asc", "desc") and column not in keys:
+            keys[column] = "ascending" if direction == "asc" else "descending"
+    return list(keys.items())
+
+
+def page_size(value: Any, default: int = 10) -> int:
+    """The rows a page holds for a `page_size` a client sent: a whole number from 1
+    to MAX_PAGE_SIZE (a larger one, infinity included, is clamped; a smaller one
+    gives 1), `default` if it is no whole number (NaN, a fraction, text, a list...)."""
+    if isinstance(value, float) and value == math.inf:
+        return MAX_PAGE_SIZE
+    return min(max(_integer(value, default), 1), MAX_PAGE_SIZE)
 
 
 def _integer(value: Any, default: int) -> int:
-    """`value` from the browser as an int; `default` if it is not one."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    """`value` from the browser as an int; `default` if it is none (NaN, infinity,
+    a fraction, text that is no whole number, a list...)."""
+    if isinstance(value, str):
+        try:
+            return int(value)  # Python caps the digits it reads (4,300)
+        except ValueError:
+            return default
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else default
+    if isinstance(value, int):  # bool included, as before: True is 1
+        return value
+    return default
 
 
 def _frame_columns(table: pa.Table) -> tuple[list[Any], list[str]]:
@@ -497,6 +572,15 @@ def _is_text_dictionary(kind: pa.DataType) -> bool:
     return pa.types.is_dictionary(kind) and (
         pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)
     )
+
+
+def _mostly_distinct(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether `column` has no nulls and its first rows (a sample: counting them all
+    would cost what encoding does) are more than half distinct."""
+    if column.null_count:
+        return False
+    sample = column.slice(0, _DISTINCT_SAMPLE)
+    return pc.count_distinct(sample).as_py() * 2 > len(sample)
 
 
 def _json_arrow(column: Any) -> pa.Array | pa.ChunkedArray:
