@@ -28,13 +28,26 @@ import ctypes.util
 import os
 from typing import Any
 
+
+def _whole_number(name: str, default: int, least: int = 0) -> int:
+    """The environment variable `name` as a whole number >= `least` (`default` if
+    unset or empty); anything else stops gunicorn with the variable's name, not a
+    traceback."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and int(text) >= least):
+        raise SystemExit(f"{name} must be a whole number >= {least}, not {text!r}")
+    return int(text)
+
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8)))
+workers = _whole_number("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8), 1)
 timeout = 60
 accesslog = "-"
 _SHARED_STORE = bool(os.environ.get("REDIS_URL", "").strip())
-max_requests = int(os.environ.get("MAX_REQUESTS", "1000")) if _SHARED_STORE else 0
-max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", max_requests // 10))
+max_requests = _whole_number("MAX_REQUESTS", 1000) if _SHARED_STORE else 0
+max_requests_jitter = _whole_number("MAX_REQUESTS_JITTER", max_requests // 10)
 
 _LARGE_REQUEST = 2**20  # bytes of body after which memory is handed back
 _libc_name = ctypes.util.find_library("c")

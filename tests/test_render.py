@@ -101,6 +101,7 @@ ALWAYS = [
     "gunicorn.conf.py",
     ".env.example",
     "benchmarks/bench_store.py",
+    "benchmarks/bench_requests.py",
 ]
 PACKAGE_ALWAYS = [
     "__init__.py",
