@@ -15,7 +15,10 @@ from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COPIER_YML = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
-COMPONENT_KEYS = list(COPIER_YML["aio_components"]["choices"].values())
+# copier.yml's component table, the one list of the components: {key, class, help} rows
+# in the order of the choices.
+COMPONENTS: list[dict[str, str]] = COPIER_YML["component_table"]["default"]
+COMPONENT_KEYS = [row["key"] for row in COMPONENTS]
 
 Render = Callable[..., Path]
 

@@ -8,22 +8,64 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import COMPONENT_KEYS, COPIER_YML, TEMPLATE, Render
+from conftest import COMPONENT_KEYS, COMPONENTS, COPIER_YML, TEMPLATE, Render
+from releases import find_releases, git
 
 
 def answers(project: Path) -> dict:
     return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
-def test_component_keys_are_fixed() -> None:
-    # Renaming or dropping a key needs a migration: Copier would reset the answer.
-    assert COMPONENT_KEYS == [
-        "markdown_with_color",
-        "datatable",
-        "grid",
-        "upload",
-        "graph",
-    ]
+def release_choice_keys(commit: str) -> list[str]:
+    """The component keys a release offered (before 0.8.0: its choices' values)."""
+    config = yaml.safe_load(git(TEMPLATE, "show", f"{commit}:copier.yml"))
+    if "component_table" in config:
+        return [row["key"] for row in config["component_table"]["default"]]
+    return list(config["aio_components"]["choices"].values())
+
+
+def test_no_release_s_component_key_is_gone_without_a_migration() -> None:
+    # A stored choice that is no longer offered makes Copier reset the whole answer on
+    # `copier update`: a renamed or retired key needs a _migrations entry.
+    migrated = {
+        step["command"][step["command"].index("choice") + 2]
+        for step in COPIER_YML.get("_migrations") or []
+        if "choice" in step["command"]
+    }
+    for release in find_releases(TEMPLATE):
+        gone = set(release_choice_keys(release.commit)) - set(COMPONENT_KEYS)
+        assert gone <= migrated, f"{release.tag}'s keys {gone} have no migration"
+
+
+def test_the_component_table_is_well_formed() -> None:
+    # A key names the module, page, CSS and tests: a Python identifier. The question
+    # shows "<class>: <help>", one line.
+    assert len(set(COMPONENT_KEYS)) == len(COMPONENT_KEYS)
+    for row in COMPONENTS:
+        assert set(row) == {"key", "class", "help"}, row
+        assert row["key"].isidentifier(), row
+        assert row["key"] == row["key"].lower(), row
+        assert row["class"].isidentifier(), row
+        assert row["class"].endswith("AIO"), row
+        assert row["help"].strip(), row
+        assert "\n" not in row["help"], row
+
+
+def test_every_component_has_its_computed_boolean() -> None:
+    # File names and bodies test `has_<key>`; a component added without one would
+    # render as if it were never selected.
+    for key in COMPONENT_KEYS:
+        assert COPIER_YML[f"has_{key}"] == {
+            "type": "bool",
+            "when": False,
+            "default": f"{{{{ '{key}' in aio_components }}}}",
+        }
+
+
+def test_the_choices_are_the_component_table(copy_template: Render) -> None:
+    with pytest.raises(ValueError, match="Invalid choice") as refused:
+        copy_template(aio_components=["charts"])
+    assert str(refused.value).endswith(f"is not in {COMPONENT_KEYS}")
 
 
 def test_copy_needs_no_trust() -> None:
@@ -50,13 +92,7 @@ def test_defaults_are_derived_from_the_project_name(copy_template: Render) -> No
     got = answers(copy_template(project_name="  Sales Dashboard  (EU) "))
     assert got["project_slug"] == "sales-dashboard-eu"
     assert got["package_name"] == "sales_dashboard_eu"
-    assert got["aio_components"] == [
-        "markdown_with_color",
-        "datatable",
-        "grid",
-        "upload",
-        "graph",
-    ]
+    assert got["aio_components"] == COMPONENT_KEYS  # every component, in table order
 
 
 @pytest.mark.parametrize(

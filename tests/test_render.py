@@ -8,122 +8,73 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Render, once, render, run
+from conftest import COMPONENT_KEYS, COMPONENTS, TEMPLATE, Render, once, render, run
 
-# The component keys this template version ships, in the order of the choices.
-AVAILABLE = re.findall(
-    r'"(\w+)"',
-    (Path(__file__).parents[1] / "includes" / "components.jinja")
-    .read_text()
-    .split("available =")[1]
-    .split("]")[0],
-)
+TEMPLATE_DIR = TEMPLATE / "template"  # copier.yml's _subdirectory
+CONDITION = re.compile(r"\{%-?\s*if\s+(.*?)\s*-?%\}(.*?)\{%-?\s*endif\s*-?%\}")
 
-# What each component adds to a project (package paths are under src/<package_name>/).
-COMPONENT_FILES = {
-    key: [
-        f"aio/{key}.py",
-        f"assets/aio-{key}.css",
-        f"pages/{key}.py",
-        f"../../tests/test_{key}.py",
-        f"../../tests/test_{key}_page.py",
+
+def template_files(package: str) -> dict[str, list[str]]:
+    """Every file the template can render, by its path in a project: the conditions
+    its template path holds (none: every project has it)."""
+    files = {}
+    for source in TEMPLATE_DIR.rglob("*"):
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue
+        path = source.relative_to(TEMPLATE_DIR).as_posix()
+        conditions = CONDITION.findall(path)
+        path = CONDITION.sub(r"\2", path).removesuffix(".jinja")
+        path = path.replace("{{package_name}}", package)
+        path = path.replace("{{_copier_conf.answers_file}}", ".copier-answers.yml")
+        assert "{" not in path, f"a template path this test cannot read: {source}"
+        files[path] = [condition for condition, _ in conditions]
+    return files
+
+
+def holds(condition: str, selected: set[str]) -> bool:
+    """A file name's condition, said again in Python (copier.yml says it in Jinja)."""
+    tables = {"datatable", "grid"} & selected
+    if condition == "has_table":
+        return bool(tables)
+    if condition == "explorer_page":  # two of upload, a table and graph
+        return len({"upload", "graph"} & selected) + bool(tables) >= 2
+    key = re.fullmatch(r"has_(\w+)|'(\w+)' in aio_components", condition)
+    assert key, f"file-name condition {condition!r} has no meaning here: add it"
+    assert (key[1] or key[2]) in COMPONENT_KEYS, condition
+    return (key[1] or key[2]) in selected
+
+
+# What each component brings to a project, whatever else it brings (README.md).
+def component_files(package: str, key: str) -> list[str]:
+    return [
+        f"src/{package}/aio/{key}.py",
+        f"src/{package}/assets/aio-{key}.css",
+        f"src/{package}/pages/{key}.py",
+        f"tests/components/test_{key}.py",
+        f"tests/test_{key}_page.py",
     ]
-    for key in AVAILABLE
-}
-COMPONENT_FILES["datatable"] += [
-    "../../tests/test_datatable_native.py",
-    "../../tests/test_datatable_filter_props.py",
-    "../../tests/test_datatable_hostile.py",
-    "../../benchmarks/bench_datatable.py",
-    "../../benchmarks/bench_filters.py",
-]
-COMPONENT_FILES["grid"] += [
-    "query/filter_model.py",
-    "../../tests/grid_calls.py",
-    "../../tests/test_grid_browser.py",
-    "../../tests/test_grid_hostile.py",
-    "../../benchmarks/bench_grid.py",
-]
-COMPONENT_FILES["upload"] += [
-    "../../tests/upload_calls.py",
-    "../../tests/test_upload_browser.py",
-    "../../tests/test_upload_hostile.py",
-    "../../benchmarks/bench_upload.py",
-]
-COMPONENT_FILES["graph"] += [
-    "../../tests/graph_in_browser.py",
-    "../../tests/test_graph_browser.py",
-    "../../tests/test_graph_hostile.py",
-    "../../benchmarks/bench_graph.py",
-]
-# The table engine comes with either table component.
-TABLE_ENGINE = [
-    "query/__init__.py",
-    "query/grammar.py",
-    "query/js.py",
-    "query/filter_query.py",
-    "query/table_view.py",
-    "query/substring.py",
-    "../../tests/test_substring.py",
-    "../../benchmarks/measure.py",
-]
-# The Explorer page composes upload, a table and graph: it needs two of the three.
 
+
+# What every project has, whatever its answers: the user-owned files among them.
 ALWAYS = [
     ".copier-answers.yml",
-    ".gitignore",
     "README.md",
-    "docs/template.md",
     "pyproject.toml",
+    "docs/template.md",
     "tests/conftest.py",
-    "tests/dash_client.py",
-    "tests/chromium.py",
-    "tests/test_app.py",
-    "tests/test_settings.py",
-    "tests/test_store.py",
-    "tests/test_store_faults.py",
-    "tests/test_main.py",
-    "tests/services.py",
-    "tests/aio_convention.py",
-    "tests/test_aio_convention.py",
-    "tests/test_aio_convention_checks.py",
-    "tests/test_new_aio.py",
-    "scripts/new_aio.py",
-    "tests/test_production.py",
-    "tests/test_browser.py",
-    "tests/test_deploy_files.py",
-    "Dockerfile",
-    ".dockerignore",
-    "compose.yaml",
-    ".pre-commit-config.yaml",
-    ".github/workflows/ci.yml",
-    "noxfile.py",
-    "gunicorn.conf.py",
-    ".env.example",
-    "benchmarks/bench_store.py",
-    "benchmarks/bench_requests.py",
+    "src/{package}/app.py",
+    "src/{package}/layout.py",
+    "src/{package}/aio/__init__.py",
+    "src/{package}/pages/home.py",
+    "src/{package}/assets/style.css",
 ]
-PACKAGE_ALWAYS = [
-    "__init__.py",
-    "__main__.py",
-    "app.py",
-    "layout.py",
-    "settings.py",
-    "shared_callbacks.py",
-    "store.py",
-    "aio/__init__.py",
-    "aio/ids.py",
-    "aio/messages.py",
-    "pages/__init__.py",
-    "pages/home.py",
-    "assets/style.css",
-    "assets/aio.css",
-]
+# What a rendering holds that it was not rendered with: made by uv, Python and tools.
+BUILT = {".venv", "__pycache__", ".ruff_cache", ".pytest_cache", "uv.lock"}
 
 MATRIX = {
     "none": {"aio_components": []},
-    **{f"only-{key}": {"aio_components": [key]} for key in AVAILABLE},
-    "all": {"aio_components": AVAILABLE},
+    **{f"only-{key}": {"aio_components": [key]} for key in COMPONENT_KEYS},
+    "all": {"aio_components": COMPONENT_KEYS},
     # The Explorer on a DataTable (with the grid, it uses the grid).
     "explorer-datatable": {"aio_components": ["upload", "datatable", "graph"]},
     "odd-names": {
@@ -131,7 +82,7 @@ MATRIX = {
         "description": 'Quotes ", a backslash \\ and <html> in a very long line. ' * 3,
         "author_name": 'O\'Brien "Bob"',
         "package_name": "a_rather_long_package_name_xy_32",
-        "aio_components": AVAILABLE,
+        "aio_components": COMPONENT_KEYS,
     },
 }
 
@@ -160,29 +111,24 @@ def project(
     )
 
 
-def package_dir(project: Path) -> Path:
-    (package,) = (project / "src").iterdir()
-    return package
-
-
 def test_expected_files_exist_and_unselected_do_not(project: Path) -> None:
-    package = package_dir(project)
-    selected = yaml.safe_load((project / ".copier-answers.yml").read_text())[
-        "aio_components"
-    ]
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package, selected = answers["package_name"], set(answers["aio_components"])
     for path in ALWAYS:
-        assert (project / path).is_file(), path
-    for path in PACKAGE_ALWAYS:
-        assert (package / path).is_file(), path
-    for key, paths in COMPONENT_FILES.items():
-        for path in paths:
-            assert (package / path).is_file() == (key in selected), path
-    tables = {"datatable", "grid"} & set(selected)
-    for path in TABLE_ENGINE:
-        assert (package / path).is_file() == bool(tables), path
-    explorer = len({"upload", "graph"} & set(selected)) + bool(tables) >= 2
-    assert (package / "pages/explorer.py").is_file() == explorer
-    assert (project / "tests/test_explorer_browser.py").is_file() == explorer
+        assert (project / path.format(package=package)).is_file(), path
+    for key in COMPONENT_KEYS:
+        for path in component_files(package, key):
+            assert (project / path).is_file() == (key in selected), path
+    possible = template_files(package)
+    for path, conditions in possible.items():
+        expected = all(holds(condition, selected) for condition in conditions)
+        assert (project / path).is_file() == expected, (path, conditions)
+    rendered = {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and not BUILT & set(path.relative_to(project).parts)
+    }
+    assert rendered - set(possible) == set()
 
 
 def test_no_jinja_is_left(project: Path) -> None:
@@ -244,3 +190,17 @@ def test_readme_shows_every_sample_page(copy_template: Render) -> None:
         shot = f"docs/page-{page.stem}.png"
         assert (Path(__file__).parents[1] / shot).is_file(), f"missing {shot}"
         assert f"({shot})" in readme, f"README does not show {shot}"
+
+
+def test_readme_lists_every_component() -> None:
+    readme = (TEMPLATE / "README.md").read_text()
+    for row in COMPONENTS:
+        assert f"| `{row['key']}` | `{row['class']}`: " in readme, row["key"]
+
+
+def test_ci_runs_the_readme_s_test_command() -> None:
+    """.ci/run ends with the command the README's "Two commands" gives for the tests."""
+    script = (TEMPLATE / ".ci" / "run").read_text().strip().splitlines()
+    readme = (TEMPLATE / "README.md").read_text()
+    two_commands = readme.split("## Two commands")[1].split("```")[1]
+    assert f"\n{script[-1]}  " in two_commands, script[-1]

@@ -257,11 +257,11 @@ def test_adding_and_removing_a_component(template_clone: Path, tmp_path: Path) -
         package / "aio" / "grid.py",
         package / "pages" / "grid.py",
         package / "assets" / "aio-grid.css",
-        package / "query" / "filter_model.py",
-        project / "tests" / "test_grid.py",
-        project / "tests" / "test_grid_browser.py",
+        package / "tables" / "grid_filter_model.py",
+        project / "tests" / "components" / "test_grid.py",
+        project / "tests" / "components" / "test_grid_browser.py",
         project / "tests" / "test_grid_page.py",
-        project / "tests" / "grid_calls.py",
+        project / "tests" / "support" / "grid.py",
     ]
     edit_user_files(project)
 
@@ -280,7 +280,7 @@ def test_adding_and_removing_a_component(template_clone: Path, tmp_path: Path) -
     assert_clean_merge(project)
     for path in grid_files:
         assert not path.exists(), path
-    assert not (package / "query").exists()
+    assert not (package / "tables").exists()
     assert "GridAIO" not in (package / "aio" / "__init__.py").read_text()
     assert "dash-ag-grid" not in (project / "pyproject.toml").read_text()
     assert_user_edits_kept(project)
@@ -298,7 +298,7 @@ def test_an_edit_in_a_template_owned_file_surfaces_as_a_conflict(
     template = tmp_path / "template"
     clone_with_releases(TEMPLATE, template)
     base = latest_commit(template)
-    store = template / "template" / "src" / "{{package_name}}" / "store.py"
+    store = template / "template" / "src" / "{{package_name}}" / "store" / "__init__.py"
     first, rest = store.read_text().split("\n", 1)
     ours = '"""The store, as the template now describes it."""'
     store.write_text(f"{ours}\n{rest}")
@@ -307,7 +307,7 @@ def test_an_edit_in_a_template_owned_file_surfaces_as_a_conflict(
 
     for mode in ("inline", "rej"):
         project = copy(template, tmp_path / mode, base, aio_components=[])
-        path = project / "src" / package_of(project) / "store.py"
+        path = project / "src" / package_of(project) / "store" / "__init__.py"
         assert path.read_text().startswith(first + "\n")
         path.write_text(f"{mine}\n{rest}")
         commit(project, "The user edits a template-owned file")
@@ -401,7 +401,7 @@ def test_a_renamed_choice_is_migrated(tmp_path: Path) -> None:
     )
     assert (package / "aio" / "markdown.py").is_file()
     assert not (package / "aio" / "markdown_with_color.py").exists()
-    assert (project / "tests" / "test_markdown.py").is_file()
+    assert (project / "tests" / "components" / "test_markdown.py").is_file()
     assert_suite_passes(project)
 
 

@@ -2,9 +2,14 @@
 
     uv run python scripts/new_aio.py ColorPicker
 
-writes `src/<package>/aio/color_picker.py` (class `ColorPickerAIO`: ids, props,
-callback, docstring) and `tests/test_color_picker.py`, both passing ruff and the
-convention check. Import it with `from <package>.aio.color_picker import ColorPickerAIO`.
+writes `src/<package>/components/color_picker.py` (class `ColorPickerAIO`: ids,
+props, callback, docstring, called by the components' one calling rule) and
+`tests/test_color_picker.py`, both passing ruff and the convention check. Import it
+with `from <package>.components.color_picker import ColorPickerAIO`.
+
+Both files are yours: `components/` and the test modules at the top of `tests/` are
+user-owned (copier.yml's `_skip_if_exists`), so `copier update` never merges into
+them. `aio/` is the template's, upgraded by every update: nothing is written there.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 from dash import MATCH, Input, Output, callback, dcc, html
 
-from .ids import AioId, SubcomponentId, subcomponent_id
+from ..aio.ids import AioId, SubcomponentId, subcomponent_id
 
 
 class $cls(html.Div):
@@ -38,11 +43,13 @@ class $cls(html.Div):
     - `input`: a `dcc.Input`; id `$cls.ids.input(aio_id)`.
     - `output`: an `html.Div` showing what was typed; id `$cls.ids.output(aio_id)`.
 
-    Arguments:
+    Arguments (as every component takes them: what it shows by position, the rest
+    by keyword):
 
+    - `value`: the text the input starts with.
+    - `aio_id`: the id shared by the subcomponents' ids; a random UUID if omitted.
     - `input_props`: properties for the `dcc.Input` (override the defaults).
     - `output_props`: properties for the `html.Div` (override the defaults).
-    - `aio_id`: the id shared by the subcomponents' ids; a random UUID if omitted.
     """
 
     class ids:
@@ -58,13 +65,15 @@ class $cls(html.Div):
 
     def __init__(
         self,
+        value: str = "",
+        *,
+        aio_id: str | None = None,
         input_props: dict[str, Any] | None = None,
         output_props: dict[str, Any] | None = None,
-        aio_id: str | None = None,
     ) -> None:
         if aio_id is None:
             aio_id = str(uuid.uuid4())
-        input_props = {"type": "text", "value": "", **(input_props or {})}
+        input_props = {"type": "text", "value": value, **(input_props or {})}
         output_props = {**(output_props or {})}
         super().__init__(
             [
@@ -90,7 +99,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from $package.aio.$module import $cls
+from $package.components.$module import $cls
 
 
 def test_ids_name_the_component() -> None:
@@ -103,10 +112,11 @@ def test_ids_name_the_component() -> None:
 
 def test_props_pass_through_without_mutation() -> None:
     input_props = {"placeholder": "Type here"}
-    component = $cls(input_props=input_props, aio_id="a")
+    component = $cls("hi", aio_id="a", input_props=input_props)
     text_input, output = component.children
     assert isinstance(text_input, dcc.Input)
     assert isinstance(output, html.Div)
+    assert text_input.value == "hi"
     assert text_input.placeholder == "Type here"
     assert text_input.id == $cls.ids.input("a")
     assert input_props == {"placeholder": "Type here"}
@@ -116,6 +126,16 @@ def test_callback_echoes_the_value() -> None:
     assert $cls.show_value("hello") == "hello"
     assert $cls.show_value(None) == ""
 ''')
+
+
+# Written when the project has no `components/` package yet (deleted, or a project
+# generated before 0.8.0 whose update has not created it).
+COMPONENTS_INIT = '''"""Your All-in-One components (scripts/new_aio.py starts one here).
+
+Yours: `copier update` never touches this package. tests/app/test_aio_convention.py
+checks every `*AIO` class in it, as it checks the template's in `aio/`.
+"""
+'''
 
 
 class NameRefused(ValueError):
@@ -133,7 +153,7 @@ def names(raw: str) -> tuple[str, str]:
     module = re.sub(
         r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", base
     ).lower()
-    if keyword.iskeyword(module) or module in {"ids", "store"}:
+    if keyword.iskeyword(module):
         raise NameRefused(f"the module name {module!r} is reserved; pick another name")
     return f"{base}AIO", module
 
@@ -142,17 +162,28 @@ def create(raw: str, root: Path = ROOT) -> list[Path]:
     """Write the component and its test under `root`; return the new files."""
     cls, module = names(raw)
     (package,) = (p for p in (root / "src").iterdir() if (p / "__init__.py").is_file())
-    aio = package / "aio"
-    targets = [aio / f"{module}.py", root / "tests" / f"test_{module}.py"]
+    components = package / "components"
+    test = f"test_{module}.py"
+    targets = [components / f"{module}.py", root / "tests" / test]
     for path in targets:
         if path.exists():
             raise NameRefused(f"{path.relative_to(root)} already exists")
-    for existing in aio.glob("*.py"):
+    # pytest imports a test module outside a package by its file name alone: two of
+    # one name cannot both run.
+    for existing in (root / "tests").rglob(test):
+        if not (existing.parent / "__init__.py").exists():
+            raise NameRefused(
+                f"{existing.relative_to(root)} already exists (test names must differ)"
+            )
+    for existing in package.rglob("*.py"):
         if re.search(rf"^class {cls}\b", existing.read_text(), re.MULTILINE):
             raise NameRefused(
                 f"{cls} is already defined in {existing.relative_to(root)}"
             )
     css = module.replace("_", "-")
+    components.mkdir(exist_ok=True)
+    if not (components / "__init__.py").exists():
+        (components / "__init__.py").write_text(COMPONENTS_INIT)
     targets[0].write_text(COMPONENT.substitute(cls=cls, css=css))
     targets[1].write_text(TEST.substitute(cls=cls, module=module, package=package.name))
     return targets
@@ -170,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for path in written:
         print(f"created {path.relative_to(args.root)}")
+    cls, module = names(args.name)
+    package = written[0].parent.parent.name
+    print(f"import it: from {package}.components.{module} import {cls}")
+    rule = "." + module.replace("_", "-") + " { ... }"
+    print(f"style it in assets/style.css: {rule}")
     return 0
 
 

@@ -6,17 +6,33 @@ called twice) gets none (plotly/dash#1933). `share_callbacks(app)` moves them ou
 Dash's global lists into a process-wide registry and gives each app all of them, at
 creation and again at its first request (for callbacks declared in between), so the
 AIO convention (callbacks declared at import) and app factories work together.
+
+Dash has no public way to do this: it reads the private globals of `dash._callback`,
+all four that Dash 4.4 keeps (`MIRRORED`); tests/app/test_shared_callbacks.py fails
+when a Dash release adds another. A callback with `api_endpoint=` is shared too: each
+app gets it in `app.callback_api_paths`, which `app.setup_apis()` serves (Dash's own
+step, before the first request; Flask adds no route after it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from dash import Dash, _callback
+
+#: The globals of `dash._callback` that `dash.callback` fills, each mirrored here.
+MIRRORED: Final = (
+    "GLOBAL_CALLBACK_MAP",
+    "GLOBAL_CALLBACK_LIST",
+    "GLOBAL_INLINE_SCRIPTS",
+    "GLOBAL_API_PATHS",
+)
 
 _callback_map: dict[str, dict[str, Any]] = {}
 _callback_list: dict[str, dict[str, Any]] = {}
 _inline_scripts: list[str] = []
+_api_paths: dict[str, Callable[..., Any]] = {}
 
 
 def share_callbacks(app: Dash) -> None:
@@ -54,9 +70,9 @@ def _collect() -> None:
     _inline_scripts.extend(
         s for s in _callback.GLOBAL_INLINE_SCRIPTS if s not in _inline_scripts
     )
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+    _api_paths.update(_callback.GLOBAL_API_PATHS)
+    for name in MIRRORED:
+        getattr(_callback, name).clear()
 
 
 def _bind(app: Dash) -> None:
@@ -69,3 +85,4 @@ def _bind(app: Dash) -> None:
     app._inline_scripts.extend(
         s for s in _inline_scripts if s not in app._inline_scripts
     )
+    app.callback_api_paths.update(_api_paths)

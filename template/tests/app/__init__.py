@@ -1,0 +1,1 @@
+"""The template's tests of the app: pages, settings, serving, conventions."""

@@ -1,0 +1,1 @@
+"""The template's tests of the engines: the store, filters, queries."""
