@@ -30,6 +30,48 @@ _HARMLESS = frozenset(
 )
 # Shortest STORE_KEY_SECRET accepted: a guessable secret would make keys guessable.
 MIN_SECRET_LENGTH = 16
+# What `CSP_MODE` may be: the header the policy goes in, or none.
+CSP_MODES = ("enforce", "report-only", "off")
+# Longest `HSTS_SECONDS`: two years, what hstspreload.org recommends.
+MAX_HSTS_SECONDS = 2 * 365 * 24 * 3600
+# Source keywords of a Content-Security-Policy; quoted in a policy, accepted bare too
+# (a quote is easy to lose in a .env file or a shell).
+_CSP_KEYWORDS = frozenset(
+    {
+        "self",
+        "none",
+        "unsafe-inline",
+        "unsafe-eval",
+        "wasm-unsafe-eval",
+        "unsafe-hashes",
+        "strict-dynamic",
+        "report-sample",
+    }
+)
+_CSP_HASH = re.compile(r"'sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}'")
+_CSP_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:")
+# scheme://host:port/path, every part but the host optional; `*.` or `*` as host.
+_CSP_HOST = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+    r"(?::(?:\d{1,5}|\*))?(?:/[\w./%~!$&()*+=:@-]*)?",
+    re.IGNORECASE | re.ASCII,
+)
+# The directives `CSP_EXTRA_SOURCES` may widen: what a page loads, sends or frames.
+CSP_EXTENSIBLE = frozenset(
+    {
+        "default-src",
+        "script-src",
+        "style-src",
+        "img-src",
+        "font-src",
+        "connect-src",
+        "media-src",
+        "worker-src",
+        "frame-src",
+        "manifest-src",
+        "form-action",
+    }
+)
 
 
 class SettingsError(ValueError):
@@ -173,6 +215,82 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _csp_source(name: str, raw: str, keywords: frozenset[str], hashes: bool) -> str:
+    """One source expression of a Content-Security-Policy from `name`, its keyword
+    quoted; anything else (a `;` or `,` that would start another directive or
+    policy, a quote) is refused."""
+    bare = raw.strip("'").lower()
+    if bare in keywords:
+        return f"'{bare}'"
+    if bare in _CSP_KEYWORDS:  # not a host named so: a keyword out of its place
+        raise SettingsError(f"{name}: '{bare}' cannot be used here")
+    if hashes and _CSP_HASH.fullmatch(raw):
+        return raw
+    if raw == "*" or _CSP_SCHEME.fullmatch(raw) or _CSP_HOST.fullmatch(raw):
+        return raw
+    quoted = ", ".join(f"'{keyword}'" for keyword in sorted(keywords))
+    raise SettingsError(
+        f"{name}: {raw!r} is no source (an origin such as https://example.com or "
+        f"https://*.example.com, a scheme such as https: or data:, or {quoted})"
+    )
+
+
+def _frame_ancestors(env: Mapping[str, str]) -> tuple[str, ...]:
+    """`FRAME_ANCESTORS` as CSP sources: 'self', 'none' (alone) or origins."""
+    raw = env.get("FRAME_ANCESTORS", "").strip()
+    if not raw:
+        return Settings.frame_ancestors
+    sources = tuple(
+        _csp_source("FRAME_ANCESTORS", token, frozenset({"self", "none"}), False)
+        for token in raw.split()
+    )
+    if "'none'" in sources and len(sources) > 1:
+        raise SettingsError(
+            f"FRAME_ANCESTORS={raw!r}: 'none' cannot be listed with other sources"
+        )
+    return sources
+
+
+def _csp_extra_sources(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """`CSP_EXTRA_SOURCES` as (directive, source) pairs, e.g.
+    "img-src https://tiles.example.com; font-src https://fonts.gstatic.com"."""
+    pairs: list[tuple[str, str]] = []
+    keywords = _CSP_KEYWORDS - {"none"}  # 'none' would widen nothing
+    for part in env.get("CSP_EXTRA_SOURCES", "").split(";"):
+        if not part.strip():
+            continue
+        directive, *sources = part.split()
+        directive = directive.lower()
+        if directive == "frame-ancestors":
+            raise SettingsError(
+                "CSP_EXTRA_SOURCES: set who may frame the app with FRAME_ANCESTORS"
+            )
+        if directive not in CSP_EXTENSIBLE:
+            raise SettingsError(
+                f"CSP_EXTRA_SOURCES: {directive!r} is not a directive it can widen "
+                f"(one of {', '.join(sorted(CSP_EXTENSIBLE))})"
+            )
+        if not sources:
+            raise SettingsError(
+                f"CSP_EXTRA_SOURCES: {directive!r} needs at least one source after it"
+            )
+        pairs.extend(
+            (directive, _csp_source("CSP_EXTRA_SOURCES", source, keywords, True))
+            for source in sources
+        )
+    return tuple(pairs)
+
+
+def _choice(
+    env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]
+) -> str:
+    """One of `choices` (any case), `default` when unset or empty."""
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the app reads from the environment.
@@ -198,6 +316,20 @@ class Settings:
     - `MAX_REQUEST_VALUES`: most values (array items, object members) a JSON request
       body may hold (default 1,000,000; Python takes ~0.1 s to parse that many, and
       seconds for the 20 million tiny ones 60 MB can hold); more get 413.
+    - `FRAME_ANCESTORS`: the pages that may show the app in a frame, as CSP sources
+      (default `'self'`: only the app itself; `'none'`: no page).
+    - `CSP_EXTRA_SOURCES`: sources added to the Content-Security-Policy's directives,
+      e.g. `img-src https://tiles.example.com; font-src https://fonts.gstatic.com`.
+    - `CSP_MODE`: `enforce` the policy (default), `report-only` (the browser reports
+      what it would block and blocks nothing) or `off` (no policy header but
+      frame-ancestors).
+    - `CSP_UNSAFE_EVAL`: whether scripts may compile code at run time (default on:
+      Plotly's WebGL charts do); off gives the strictest policy Dash runs under.
+    - `HSTS_SECONDS`: how long browsers must use HTTPS only (the
+      Strict-Transport-Security header); default 0, no header: set it once the app is
+      served over HTTPS only.
+    - `COMPRESS`: compress responses with Brotli or gzip for browsers that accept it
+      (default on; off where a proxy in front compresses).
     """
 
     port: int = 8050
@@ -212,6 +344,12 @@ class Settings:
     secret_key: str | None = None
     max_request_mb: int = 100
     max_request_values: int = 1_000_000
+    frame_ancestors: tuple[str, ...] = ("'self'",)
+    csp_extra_sources: tuple[tuple[str, str], ...] = ()
+    csp_mode: str = "enforce"
+    csp_unsafe_eval: bool = True
+    hsts_seconds: int = 0
+    compress: bool = True
 
     def __repr__(self) -> str:  # never shows a secret, e.g. in a traceback
         shown = {
@@ -253,4 +391,12 @@ class Settings:
             max_request_values=_int(
                 env, "MAX_REQUEST_VALUES", cls.max_request_values, 1_000, 2**40
             ),
+            frame_ancestors=_frame_ancestors(env),
+            csp_extra_sources=_csp_extra_sources(env),
+            csp_mode=_choice(env, "CSP_MODE", cls.csp_mode, CSP_MODES),
+            csp_unsafe_eval=_bool(env, "CSP_UNSAFE_EVAL", cls.csp_unsafe_eval),
+            hsts_seconds=_int(
+                env, "HSTS_SECONDS", cls.hsts_seconds, 0, MAX_HSTS_SECONDS
+            ),
+            compress=_bool(env, "COMPRESS", cls.compress),
         )

@@ -14,8 +14,10 @@ Every component is called the same way (0.8.0):
 - every other option is keyword only.
 
 The forms of 0.7 and before (a positional `aio_id` or props dict, `df=`, DataTableAIO's
-`**datatable_props` and row dicts in `data=`) keep working for one release, with a
-`DeprecationWarning` that says what to write instead; 0.9.0 removes them.
+`**datatable_props` and row dicts in `data=`) keep working, with a `DeprecationWarning`
+that says what to write instead, until 0.10.0 removes them. (0.8.0 announced 0.9.0: a
+project updated from 0.7 straight to 0.9 would have lost them without ever seeing
+the warning.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-REMOVED_IN = "0.9.0"
+REMOVED_IN = "0.10.0"
 
 # Frames of modules under this package are the components' own: a warning points at
 # the first frame outside it, the line that called the component the old way (a page,
