@@ -69,7 +69,14 @@ ALWAYS = [
     "src/{package}/assets/style.css",
 ]
 # What a rendering holds that it was not rendered with: made by uv, Python and tools.
-BUILT = {".venv", "__pycache__", ".ruff_cache", ".pytest_cache", "uv.lock"}
+BUILT = {
+    ".venv",
+    "__pycache__",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "uv.lock",
+}
 
 MATRIX = {
     "none": {"aio_components": []},
