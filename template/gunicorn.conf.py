@@ -60,8 +60,11 @@ bounds:
   WEB_THREADS uploads read at once (4 x 300 MB for 40 MB CSVs), so budget memory per
   worker as threads x the largest upload's peak.
 - Each worker is replaced after MAX_REQUESTS requests (default 1,000; 0: never), plus
-  a random 0 to MAX_REQUESTS_JITTER more (default a tenth of MAX_REQUESTS), so that
-  workers do not restart together: a bound on whatever creeps up still. Only with
+  a random 0 to MAX_REQUESTS_JITTER more (default half of MAX_REQUESTS), so that
+  workers do not restart together: a bound on whatever creeps up still. Workers start
+  together and share the load evenly, so they reach MAX_REQUESTS together: with a
+  tenth as jitter both restarted in the same second of a soak test (MAX_REQUESTS=150,
+  2 workers), leaving none to serve while they imported the app again. Only with
   REDIS_URL: on the fakeredis fallback, a worker keeps the app's data in itself and a
   restart would lose it.
 """
@@ -95,7 +98,7 @@ timeout = 60
 accesslog = "-"
 _SHARED_STORE = bool(os.environ.get("REDIS_URL", "").strip())
 max_requests = _whole_number("MAX_REQUESTS", 1000) if _SHARED_STORE else 0
-max_requests_jitter = _whole_number("MAX_REQUESTS_JITTER", max_requests // 10)
+max_requests_jitter = _whole_number("MAX_REQUESTS_JITTER", max_requests // 2)
 
 _LARGE_REQUEST = 2**20  # bytes of body after which memory is handed back
 _libc_name = ctypes.util.find_library("c")

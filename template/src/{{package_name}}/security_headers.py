@@ -27,7 +27,7 @@ BASE_POLICY: Final[dict[str, tuple[str, ...]]] = {
     # Plus the hash of each inline script Dash writes into the page (the renderer's
     # start, clientside callbacks): `app.csp_hashes()`, on every response. And
     # 'unsafe-eval' unless CSP_UNSAFE_EVAL=0: Plotly draws WebGL traces (Scattergl:
-    # GraphAIO's scatter and line, Plotly Express' from 1,000 points) with regl, which
+    # GraphAIO's scatter from 5,000 points, Plotly Express' from 1,000) with regl, which
     # compiles its drawing code with `new Function`; without it the chart shows
     # "WebGL is not supported". Nothing else here needs it: dash-ag-grid parses
     # `{"function": ...}` props (GridAIO's valueFormatter) without eval.
@@ -94,7 +94,8 @@ def security_headers(
 def content_security_policy(settings: Settings, script_hashes: Sequence[str]) -> str:
     """`BASE_POLICY` with `script_hashes`, `CSP_EXTRA_SOURCES` and `FRAME_ANCESTORS`."""
     policy = {name: list(sources) for name, sources in BASE_POLICY.items()}
-    policy["script-src"].extend(script_hashes)
+    # Sorted: the same scripts give the same policy whatever order an app met them in.
+    policy["script-src"].extend(sorted(script_hashes))
     if settings.csp_unsafe_eval:
         policy["script-src"].append("'unsafe-eval'")
     # default-src first: a directive the policy lacks falls back to it, so it starts

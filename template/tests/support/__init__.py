@@ -20,6 +20,8 @@ The API (import it from `support`):
   find a component by its id, dict ids included.
 - `free_port`, `running`, `redis_server`, `skip_or_fail`, `unreachable_redis`: real
   services started and stopped by tests.
+- `FORGED_STORES`: values the browser can send in place of a store's data, which
+  every callback reading a store must answer with a message.
 
 Each component has a module of its own calls built on these: `support.datatable`,
 `support.grid`, `support.upload`, `support.graph` (`serve`, `send`, `draw`, what the
@@ -29,6 +31,7 @@ importable for page tests written then (see its README); nothing else uses it.
 
 from .browser import SessionBrowser, element, text_in
 from .callbacks import Changed, DashClient, RemoteDash, id_json
+from .forged import FORGED_STORES
 from .layout import props_of, registered_page, text_of, texts
 from .services import (
     free_port,
@@ -39,6 +42,7 @@ from .services import (
 )
 
 __all__ = [
+    "FORGED_STORES",
     "Changed",
     "DashClient",
     "RemoteDash",

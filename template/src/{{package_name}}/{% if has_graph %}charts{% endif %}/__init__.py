@@ -2,11 +2,11 @@
 `GraphAIO`, without Dash (plotly figures in, plotly figures out).
 
 `figure(df, x, y, color, kind, max_points=, agg=)` draws scatter and line charts
-from an evenly spaced sample of at most `max_points` rows (WebGL), and bars,
-histograms and boxes aggregated here over every row; `default_columns(df)` picks
-what a new chart shows. Text from the data is escaped wherever plotly.js would render
-HTML. A request the charts cannot draw raises `GraphError`, whose message is meant
-for users.
+from an evenly spaced sample of at most `max_points` rows (SVG, or WebGL for many
+markers), and bars, histograms and boxes aggregated here over every row;
+`default_columns(df)` picks what a new chart shows. Text from the data is escaped
+wherever plotly.js would render HTML. A request the charts cannot draw raises
+`GraphError`, whose message is meant for users.
 
 - `limits`: the kinds, aggregations and caps, `GraphError` and the checks.
 - `columns`: columns by name, typed, as the values plotly draws (escaped).
@@ -27,6 +27,7 @@ from .limits import (
     MAX_CATEGORIES,
     MAX_COLORS,
     MAX_POINTS,
+    WEBGL_MARKERS_FROM,
     GraphError,
     check_choice,
     check_max_points,
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_POINTS",
     "MISSING",
     "OTHER",
+    "WEBGL_MARKERS_FROM",
     "GraphError",
     "blank",
     "check_choice",
