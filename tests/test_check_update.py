@@ -112,29 +112,23 @@ def run_step(
     return result, written
 
 
-def test_check_step_finds_a_newer_release(
-    template: tuple[Path, list[Release]], tmp_path: Path
+@pytest.mark.parametrize(
+    ("made_from", "available"),
+    [(-2, "true"), (-1, "false")],
+    ids=["an older release finds the newer", "the newest release is up to date"],
+)
+def test_check_step_says_whether_a_newer_release_exists(
+    template: tuple[Path, list[Release]], tmp_path: Path, made_from: int, available: str
 ) -> None:
     clone, releases = template
-    older = project(tmp_path / "app", clone, releases[-2])
-    result, outputs = run_step("check", older, tmp_path)
+    app = project(tmp_path / "app", clone, releases[made_from])
+    result, outputs = run_step("check", app, tmp_path)
     assert result.returncode == 0, result.stderr
     assert outputs == {
-        "available": "true",
-        "current": str(releases[-2].version),
+        "available": available,
+        "current": str(releases[made_from].version),
         "latest": str(releases[-1].version),
     }
-
-
-def test_check_step_says_the_newest_release_is_up_to_date(
-    template: tuple[Path, list[Release]], tmp_path: Path
-) -> None:
-    clone, releases = template
-    newest = project(tmp_path / "app", clone, releases[-1])
-    result, outputs = run_step("check", newest, tmp_path)
-    assert result.returncode == 0, result.stderr
-    latest = str(releases[-1].version)
-    assert outputs == {"available": "false", "current": latest, "latest": latest}
 
 
 def test_check_step_fails_when_the_template_is_out_of_reach(
